@@ -1,0 +1,3 @@
+from clausekit.cli import main
+
+main()

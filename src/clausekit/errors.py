@@ -1,0 +1,301 @@
+"""Located issues, the catalogue of issue codes, library exceptions and exit codes.
+
+Validation problems are data (:class:`Issue`), not exceptions. Exceptions are kept for what
+stops a run: a usage or configuration mistake (:class:`UsageError`) or an input that cannot be
+read at all (:class:`InputError`). The CLI maps each to a distinct exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import IntEnum
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DATA_ISSUES = 1  # report produced, but rows rejected or warnings
+    USAGE = 2  # usage or configuration error
+    UNREADABLE = 3  # an input could not be read at all
+    INTERNAL = 4  # a bug in clausekit
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    severity: Severity
+    template: str  # French message; fields in braces come from Issue.params
+    hint: str  # how to fix it
+
+
+# The catalogue: one entry per stable code. The README renders this table.
+CATALOGUE: dict[str, CodeInfo] = {
+    # --- files
+    "FILE_NOT_FOUND": CodeInfo("error", "Fichier ou dossier introuvable.", "Vérifiez le chemin."),
+    "FILE_UNREADABLE": CodeInfo(
+        "error",
+        "Le fichier n'a pas pu être lu : {reason}.",
+        "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau en .xlsx.",
+    ),
+    "FILE_FORMAT_UNKNOWN": CodeInfo(
+        "error",
+        "Format non reconnu (le contenu n'est ni xlsx, ni xls, ni ods, ni csv).",
+        "Exportez le fichier depuis ABC Clauses au format Excel (.xlsx) ou CSV.",
+    ),
+    "FILE_EXTENSION_MISMATCH": CodeInfo(
+        "warning",
+        "L'extension « {extension} » ne correspond pas au contenu ({detected}) : "
+        "le fichier est lu comme {detected}.",
+        "Renommez le fichier avec la bonne extension.",
+    ),
+    "FILE_ENCRYPTED": CodeInfo(
+        "error",
+        "Le classeur est protégé par mot de passe.",
+        "Enregistrez une copie sans mot de passe (Fichier > Informations > Protéger).",
+    ),
+    "FILE_HOSTILE": CodeInfo(
+        "error",
+        "Fichier refusé par sécurité : {reason}.",
+        "Ré-exportez le fichier depuis ABC Clauses ; ne transmettez pas ce fichier.",
+    ),
+    "FILE_TOO_SLOW": CodeInfo(
+        "error",
+        "La lecture a dépassé {seconds} s ou la mémoire autorisée : fichier abandonné.",
+        "Vérifiez que la feuille ne déclare pas une plage démesurée ; enregistrez-la à nouveau.",
+    ),
+    "FILE_LOCK_SKIPPED": CodeInfo(
+        "warning",
+        "Fichier de verrouillage Excel ignoré.",
+        "Rien à faire : ce fichier temporaire est créé par Excel pendant l'édition.",
+    ),
+    "FILE_NO_TABLE": CodeInfo(
+        "warning",
+        "Aucune feuille du fichier n'a été reconnue comme table participants, contrats ou "
+        "opérations.",
+        "Vérifiez les en-têtes de colonnes (voir la liste des alias dans schemas/).",
+    ),
+    "NO_INPUT": CodeInfo(
+        "error",
+        "Aucun export lisible trouvé dans les chemins donnés.",
+        "Indiquez des fichiers .xlsx, .xls, .ods ou .csv, ou un dossier qui en contient.",
+    ),
+    # --- sheets and columns
+    "SHEET_HIDDEN": CodeInfo(
+        "warning", "Feuille masquée ignorée.", "Affichez la feuille si elle doit être lue."
+    ),
+    "SHEET_NOT_RECOGNISED": CodeInfo(
+        "warning",
+        "Feuille non reconnue (aucun en-tête de table trouvé dans les {rows} premières lignes).",
+        "Vérifiez la ligne d'en-tête ; la feuille est ignorée.",
+    ),
+    "COLUMN_MISSING": CodeInfo(
+        "error",
+        "Colonne obligatoire « {column_label} » absente. Colonnes trouvées : {found}. "
+        "En-têtes acceptés : {aliases}.",
+        "Renommez la colonne avec l'un des en-têtes acceptés ou ajoutez-la.",
+    ),
+    "COLUMN_DUPLICATE": CodeInfo(
+        "error",
+        "En-tête en double : « {column} » apparaît {count} fois (colonnes {letters}).",
+        "Renommez ou supprimez l'une des colonnes ; aucune n'est lue.",
+    ),
+    "COLUMN_AMBIGUOUS": CodeInfo(
+        "warning",
+        "Plusieurs colonnes correspondent à « {column_label} » : {found} ; « {kept} » est "
+        "retenue, les autres sont ignorées.",
+        "Gardez une seule de ces colonnes, ou renommez celle qui a un autre sens.",
+    ),
+    "COLUMN_UNMAPPED": CodeInfo(
+        "warning",
+        "Colonne non reconnue, ignorée.",
+        "Si elle est utile, ajoutez son en-tête aux alias dans schemas/ ou dans clausekit.toml.",
+    ),
+    # --- rows
+    "ROW_BLANK": CodeInfo("warning", "Ligne vide ignorée.", "Rien à faire."),
+    "ROW_TOTAL": CodeInfo(
+        "warning", "Ligne de total ignorée.", "Rien à faire : les totaux sont recalculés."
+    ),
+    # --- cells
+    "VALUE_REQUIRED": CodeInfo(
+        "error", "Valeur obligatoire manquante.", "Renseignez la cellule dans ABC Clauses."
+    ),
+    "VALUE_NOT_NUMBER": CodeInfo(
+        "error",
+        "« {value} » n'est pas un nombre.",
+        "Saisissez un nombre, par exemple 1 234,5.",
+    ),
+    "VALUE_NOT_HOURS": CodeInfo(
+        "error",
+        "« {value} » n'est pas un nombre d'heures.",
+        "Saisissez un nombre d'heures, par exemple 151,67 ou 7:30.",
+    ),
+    "VALUE_NOT_DATE": CodeInfo(
+        "error",
+        "« {value} » n'est pas une date valide.",
+        "Saisissez une date au format JJ/MM/AAAA, par exemple 31/12/2025.",
+    ),
+    "VALUE_NOT_MONTH": CodeInfo(
+        "error",
+        "« {value} » n'est pas un mois reconnu.",
+        "Saisissez un mois comme 01/2025, janv.-25 ou 2025-01.",
+    ),
+    "VALUE_NOT_BOOL": CodeInfo(
+        "error",
+        "« {value} » n'est pas une réponse Oui/Non.",
+        "Saisissez Oui ou Non (X, 1 et Vrai sont aussi acceptés).",
+    ),
+    "VALUE_NOT_ALLOWED": CodeInfo(
+        "error",
+        "« {value} » n'est pas une valeur admise. Valeurs admises : {allowed}.",
+        "Corrigez la cellule avec l'une des valeurs admises.",
+    ),
+    "VALUE_OUT_OF_RANGE": CodeInfo(
+        "error",
+        "« {value} » est hors des bornes admises ({bounds}).",
+        "Vérifiez la saisie.",
+    ),
+    "VALUE_EXCEL_ERROR": CodeInfo(
+        "error",
+        "La cellule contient une erreur Excel « {value} ».",
+        "Corrigez la formule dans le fichier source.",
+    ),
+    "VALUE_CATEGORY_UNKNOWN": CodeInfo(
+        "warning",
+        "« {value} » n'est pas une valeur connue de « {column} » ({allowed}) : traitée comme "
+        "non renseignée.",
+        "Corrigez la cellule, ou ajoutez la valeur dans schemas/.",
+    ),
+    "VALUE_PUBLIC_UNKNOWN": CodeInfo(
+        "warning",
+        "Catégorie de public « {value} » non reconnue : ignorée.",
+        "Utilisez BRSA, -26 ans, ASE, DELD, TH, +50 ans ou QPV, ou ajoutez l'alias dans "
+        "schemas/publics.toml.",
+    ),
+    "VALUE_FORMULA_NO_CACHE": CodeInfo(
+        "error",
+        "La cellule {cell} contient une formule sans valeur calculée.",
+        "Ouvrez le fichier dans Excel ou LibreOffice, recalculez et enregistrez-le.",
+    ),
+    "VALUE_TOO_LONG": CodeInfo(
+        "error",
+        "Une cellule dépasse la limite Excel de 32 767 caractères ({length} caractères).",
+        "Corrigez la cellule dans le fichier source.",
+    ),
+    "CSV_RAGGED_ROW": CodeInfo(
+        "error",
+        "La ligne a {found} champs au lieu de {expected}.",
+        "Vérifiez les séparateurs et les guillemets de cette ligne du CSV.",
+    ),
+    "DATES_INVERTED": CodeInfo(
+        "error",
+        "La date de fin précède la date de début.",
+        "Vérifiez les dates du contrat.",
+    ),
+    "ROW_NO_MONTH": CodeInfo(
+        "error",
+        "Ligne d'heures sans mois ni date de début : impossible de la rattacher à un mois.",
+        "Renseignez le mois ou la date de début du contrat.",
+    ),
+    # --- cross-table
+    "PARTICIPANT_UNKNOWN": CodeInfo(
+        "warning",
+        "Le participant « {value} » des contrats est absent de la table participants : "
+        "son âge et son statut sont inconnus.",
+        "Ajoutez la table participants de ce territoire à l'export.",
+    ),
+    "FORECAST_CONFLICT": CodeInfo(
+        "warning",
+        "Heures prévisionnelles différentes pour l'opération « {value} » ({values}) : "
+        "la plus grande est retenue.",
+        "Harmonisez les heures prévisionnelles de l'opération dans ABC Clauses.",
+    ),
+    "PARTICIPANT_DUPLICATE_ID": CodeInfo(
+        "warning",
+        "Le participant « {value} » apparaît sur plusieurs lignes avec des identités différentes.",
+        "Vérifiez les doublons dans ABC Clauses.",
+    ),
+    "PERSON_DUPLICATE_SUSPECT": CodeInfo(
+        "warning",
+        "Doublon possible : la même personne semble avoir plusieurs identifiants ({value}).",
+        "Vérifiez dans ABC Clauses si ces fiches désignent la même personne.",
+    ),
+}
+
+
+# Warnings that change the figures (exit code 1 when present); the others are informative.
+WARNINGS_THAT_MATTER = frozenset(
+    {
+        "SHEET_NOT_RECOGNISED",
+        "FILE_NO_TABLE",
+        "COLUMN_AMBIGUOUS",
+        "VALUE_PUBLIC_UNKNOWN",
+        "VALUE_CATEGORY_UNKNOWN",
+        "PARTICIPANT_UNKNOWN",
+        "FORECAST_CONFLICT",
+        "PARTICIPANT_DUPLICATE_ID",
+        "PERSON_DUPLICATE_SUSPECT",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One located problem. ``row`` is the spreadsheet row number the user sees (1-based)."""
+
+    code: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return CATALOGUE[self.code].severity
+
+    @property
+    def message(self) -> str:
+        info = CATALOGUE[self.code]
+        fields: dict[str, Any] = {"value": self.value or "", "column": self.column or ""}
+        fields.update(dict(self.params))
+        return info.template.format(**fields)
+
+    @property
+    def hint(self) -> str:
+        return CATALOGUE[self.code].hint
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["params"]
+        data["severity"] = self.severity
+        data["message"] = self.message
+        return data
+
+
+def make_issue(code: str, **kwargs: Any) -> Issue:
+    """Build an issue; keyword arguments not among Issue's fields become message params."""
+    fields = {k: kwargs.pop(k) for k in ("file", "sheet", "row", "column", "value") if k in kwargs}
+    if code not in CATALOGUE:  # pragma: no cover - programming error
+        raise KeyError(code)
+    params = tuple(sorted((k, str(v)) for k, v in kwargs.items()))
+    return Issue(code=code, params=params, **fields)
+
+
+class ClausekitError(Exception):
+    """Base class of the errors that stop a run."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class UsageError(ClausekitError):
+    """Bad options, paths or configuration."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(ClausekitError):
+    """No input could be read at all."""
+
+    exit_code = ExitCode.UNREADABLE

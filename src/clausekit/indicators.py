@@ -1,0 +1,271 @@
+"""Stage 5 — indicators: the Département's tables computed from the merged dataset.
+
+Counting rules (DOMAIN.md §5): a person counts once in a total and once in each group of a
+breakdown; forecast hours belong to the operation and are summed once per operation; realised
+hours are summed from the hours lines of the period, by the month they were worked; "under 26"
+means strictly younger than 26 on the start of the person's first contract in the period.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clausekit.merge import Dataset
+from clausekit.parse import normalise_text
+from clausekit.settings import Settings
+from clausekit.spec import Spec
+
+UNKNOWN = "(non renseigné)"
+UNKNOWN_CLAUSE = "NON_RECONNU"
+STAT_KEYS = (
+    "hours_forecast",
+    "hours_realised",
+    "realisation_rate",
+    "etp",
+    "participants",
+    "participants_brsa",
+    "participants_under_26",
+    "participants_ase",
+    "contracts",
+    "operations",
+    "companies",
+)
+
+
+def clause_codes(labels: pd.Series, spec: Spec) -> pd.Series:
+    """Clause-type codes (a list per label) recognised from free text by schemas/ patterns."""
+    norm = normalise_text(labels.astype("string"))
+    compiled = [(t.code, [re.compile(p) for p in t.patterns]) for t in spec.clause_types]
+    decoded: dict[Any, list[str]] = {}
+    for text in norm.dropna().unique():
+        codes = [code for code, pats in compiled if any(p.search(str(text)) for p in pats)]
+        decoded[text] = codes or [UNKNOWN_CLAUSE]
+    return norm.map(
+        lambda t: decoded.get(t, [UNKNOWN_CLAUSE]) if isinstance(t, str) else [UNKNOWN_CLAUSE]
+    )
+
+
+def age_on(birth: pd.Series, ref: pd.Series) -> pd.Series:
+    """Whole years between birth and ref (birthday not yet reached → one year less)."""
+    b = pd.to_datetime(birth)
+    r = pd.to_datetime(ref)
+    years = r.dt.year - b.dt.year
+    before = (r.dt.month < b.dt.month) | ((r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
+    return years - before.astype("Int64")
+
+
+def period_of(lines: pd.DataFrame, settings: Settings) -> tuple[str | None, str | None]:
+    months = lines.loc[lines["hours"] > 0, "month"].dropna() if len(lines) else pd.Series()
+    start = settings.period_start or (str(months.min()) if len(months) else None)
+    end = settings.period_end or (str(months.max()) if len(months) else None)
+    return start, end
+
+
+def _person_attributes(
+    people: pd.DataFrame,
+    lines: pd.DataFrame,
+    settings: Settings,
+    start: str | None,
+    by: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """BRSA / ASE / under-26 flags per person (status at entry; age on the reference date).
+
+    With ``by=("territory",)``, per (territory, person) from that territory's own records and
+    contracts: what the territory's facilitator sees in its own ABC Clauses.
+    """
+    keys = [*by, "person_key"]
+    attrs = pd.DataFrame(index=people.index)
+    attrs["brsa"] = people["pub_BRSA"].fillna(False).astype(bool)
+    attrs["ase"] = people["pub_ASE"].fillna(False).astype(bool)
+    worked = lines[lines["hours"] > 0]
+    first_month = pd.to_datetime(worked.groupby(keys)["month"].min() + "-01")
+    first_start = worked.groupby(keys)["date_debut"].min()
+    if settings.age_reference == "period_start" and start:
+        ref = pd.Series(pd.Timestamp(start + "-01"), index=people.index)
+    else:
+        ref = first_start.combine_first(first_month).reindex(people.index)
+    age = age_on(people["date_naissance"], ref)
+    declared = people["pub_JEUNE_M26"].fillna(False).astype(bool)
+    under = (age < settings.age_limit).astype("boolean")
+    attrs["under_26"] = under.fillna(declared).astype(bool)
+    attrs["age_known"] = age.notna()
+    return attrs
+
+
+def _rate(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _breakdown(
+    lines: pd.DataFrame,
+    ops: pd.DataFrame,
+    attrs: pd.DataFrame,
+    keys: list[str],
+    settings: Settings,
+) -> pd.DataFrame:
+    """All the statistics of STAT_KEYS for each group of ``keys`` (empty keys: the total)."""
+    group = keys or ["_all"]
+    if not keys:
+        lines = lines.assign(_all="total")
+        ops = ops.assign(_all="total")
+    hours = lines.groupby(group, dropna=False)["hours"].sum()
+    per_person = lines.groupby([*group, "person_key"], dropna=False)["hours"].sum()
+    worked = per_person[per_person >= settings.min_hours_participant].reset_index()
+    worked = worked.join(attrs, on=[str(n) for n in attrs.index.names])
+    counts = worked.groupby(group, dropna=False).agg(
+        participants=("person_key", "nunique"),
+        participants_brsa=("brsa", "sum"),
+        participants_under_26=("under_26", "sum"),
+        participants_ase=("ase", "sum"),
+    )
+    active = lines[lines["hours"] > 0]  # a contract with no hour in the period is not counted
+    contracts = active.groupby(group, dropna=False)["contract_key"].nunique().rename("contracts")
+    companies = active.groupby(group, dropna=False)["company"].nunique().rename("companies")
+    forecast = ops.groupby(group, dropna=False)["hours_forecast"].sum().rename("hours_forecast")
+    op_keys = pd.concat([ops[[*group, "op_key"]], lines[[*group, "op_key"]]]).drop_duplicates()
+    operations = op_keys.groupby(group, dropna=False)["op_key"].nunique().rename("operations")
+    table = pd.concat(
+        [forecast, hours.rename("hours_realised"), counts, contracts, operations, companies],
+        axis=1,
+    )
+    table = table.fillna(0)
+    for col in (
+        "participants",
+        "participants_brsa",
+        "participants_under_26",
+        "participants_ase",
+        "contracts",
+        "operations",
+        "companies",
+    ):
+        table[col] = table[col].astype("int64")
+    table["realisation_rate"] = [
+        _rate(h, f) for h, f in zip(table["hours_realised"], table["hours_forecast"], strict=True)
+    ]
+    table["etp"] = (table["hours_realised"] / settings.etp_hours).round(2)
+    table["hours_forecast"] = table["hours_forecast"].astype(float).round(2)
+    table["hours_realised"] = table["hours_realised"].astype(float).round(2)
+    return table.reset_index()[[*group, *STAT_KEYS]]
+
+
+def _records(table: pd.DataFrame, rename: dict[str, str]) -> list[dict[str, Any]]:
+    table = table.rename(columns=rename)
+    out = []
+    for rec in table.to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for key, v in rec.items():
+            k = str(key)
+            if isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, np.floating):
+                v = float(v)
+            elif v is pd.NA or (isinstance(v, float) and np.isnan(v) and k != "realisation_rate"):
+                v = None
+            clean[k] = v
+        if clean.get("realisation_rate") is not None and np.isnan(clean["realisation_rate"]):
+            clean["realisation_rate"] = None
+        out.append(clean)
+    return out
+
+
+def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
+    """The report's tables as plain JSON-ready data (see report-contract.md)."""
+    lines = data.lines
+    start, end = period_of(lines, settings)
+    if len(lines) and start and end:
+        month = lines["month"]
+        lines = lines[(month >= start) & (month <= end)]
+    lines = lines[lines["work"].astype(bool)] if len(lines) else lines
+    ops = data.operations.copy()
+    ops["op_key"] = ops["territory"].astype("string") + "/" + ops["operation_id"].astype("string")
+    ops["donneur_ordre"] = ops["donneur_ordre"].fillna(UNKNOWN)
+    ops["operation"] = ops["operation_libelle"].fillna(ops["operation_id"]).astype("string")
+    ops["clause_codes"] = clause_codes(ops["type_clause"], spec)
+    lines = lines.copy()
+    lines["op_key"] = (
+        lines["territory"].astype("string") + "/" + lines["operation_id"].astype("string")
+    )
+    op_attrs = ops.set_index("op_key")[["donneur_ordre", "operation", "clause_codes"]]
+    lines = lines.join(op_attrs, on="op_key")
+    lines["donneur_ordre"] = lines["donneur_ordre"].fillna(UNKNOWN)
+    lines["operation"] = lines["operation"].fillna(lines["operation_id"]).fillna(UNKNOWN)
+    lines["clause_codes"] = lines["clause_codes"].map(
+        lambda c: c if isinstance(c, list) else [UNKNOWN_CLAUSE]
+    )
+    attrs = _person_attributes(data.people, lines, settings, start)
+
+    totals = _breakdown(lines, ops, attrs, [], settings)
+    local_people = data.people_by_territory.reindex(
+        pd.MultiIndex.from_frame(lines[["territory", "person_key"]].drop_duplicates())
+    )
+    local_people = local_people.fillna(
+        {c: False for c in local_people.columns if c.startswith("pub_")}
+    )
+    local = _person_attributes(local_people, lines, settings, start, by=("territory",))
+    by_territory = _breakdown(lines, ops, local, ["territory"], settings)
+    by_donneur = _breakdown(lines, ops, attrs, ["donneur_ordre"], settings)
+    by_operation = _breakdown(
+        lines, ops, attrs, ["territory", "operation_id", "operation", "donneur_ordre"], settings
+    )
+    ops_x = ops.explode("clause_codes").rename(columns={"clause_codes": "clause_type"})
+    lines_x = lines.explode("clause_codes").rename(columns={"clause_codes": "clause_type"})
+    by_clause = _breakdown(lines_x, ops_x, attrs, ["clause_type"], settings)
+    order = {t.code: i for i, t in enumerate(spec.clause_types)}
+    by_clause = by_clause.sort_values("clause_type", key=lambda s: s.map(order).fillna(99))
+
+    # by public: one entry per category met, always BRSA, JEUNE_M26, ASE
+    per_person = lines.groupby("person_key")["hours"].sum()
+    worked = per_person[per_person >= settings.min_hours_participant]
+    flags = data.people.reindex(worked.index)
+    flags["pub_JEUNE_M26"] = attrs["under_26"].reindex(worked.index)
+    by_public = []
+    for cat in spec.publics:
+        member = flags[f"pub_{cat.code}"].fillna(False).astype(bool)
+        n = int(member.sum())
+        if n or cat.code in ("BRSA", "JEUNE_M26", "ASE"):
+            by_public.append(
+                {
+                    "public": cat.code,
+                    "label": cat.label,
+                    "participants": n,
+                    "hours_realised": round(float(worked[member].sum()), 2),
+                }
+            )
+
+    # monthly follow-up
+    monthly = []
+    if len(lines):
+        month_hours = lines.groupby("month")["hours"].sum().sort_index()
+        active = lines[lines["hours"] > 0].groupby("month")["person_key"].nunique()
+        cumulative = month_hours.cumsum()
+        for m, h, c in zip(month_hours.index, month_hours, cumulative, strict=True):
+            monthly.append(
+                {
+                    "month": str(m),
+                    "hours_realised": round(float(h), 2),
+                    "active_participants": int(active.get(m, 0)),
+                    "cumulative_hours": round(float(c), 2),
+                }
+            )
+
+    total = _records(totals.drop(columns=["_all"]), {})[0]
+    return {
+        "period": {"start": start, "end": end},
+        "totals": total,
+        "by_territory": _records(by_territory, {}),
+        "by_donneur_ordre": _records(by_donneur, {}),
+        "by_operation": _records(by_operation, {}),
+        "by_clause_type": _records(by_clause, {}),
+        "by_public": by_public,
+        "monthly": monthly,
+        "quality": {
+            "participants_age_unknown": int(
+                (~attrs["age_known"]).reindex(worked.index).fillna(True).sum()
+            ),
+            "possible_duplicates": len(data.duplicates),
+        },
+    }

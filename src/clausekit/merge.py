@@ -1,0 +1,298 @@
+"""Stage 4 — merge: stack the accepted rows of every territory with their provenance,
+assign territories, identify people across territories and build the three tables the
+indicators need: ``people``, ``lines`` (hours) and ``operations``.
+
+People are identified by a keyed hash (HMAC-SHA256) of normalised name, first name and birth
+date; names are dropped as soon as the key is made. Within a territory, the ABC participant id
+identifies a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from clausekit.errors import Issue, make_issue
+from clausekit.parse import normalise_text
+from clausekit.spec import Spec
+from clausekit.validate import Validated
+
+NOT_WORK_PATTERN = r"\b(?:stage|pmsmp|immersion|mise en situation)\b"
+
+
+@dataclass
+class Dataset:
+    people: pd.DataFrame  # index person_key: birth_date, first names dropped, pub_* flags
+    lines: pd.DataFrame  # one row per hours line
+    operations: pd.DataFrame  # one row per (territory, operation_id)
+    issues: list[Issue] = field(default_factory=list)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)  # possible duplicate people
+    # the same flags as each territory recorded them: index (territory, person_key)
+    people_by_territory: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _stack(validated: list[Validated], kind: str) -> pd.DataFrame:
+    frames = [v.tables[kind] for v in validated if kind in v.tables and len(v.tables[kind])]
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _territory(frame: pd.DataFrame, territories: dict[str, str] | None) -> pd.Series:
+    """Territory column > config (by file) > folder/file name."""
+    hint = frame["_territory_hint"]
+    if territories:
+        hint = frame["_file"].map(territories).fillna(hint)
+    if "territoire" in frame:
+        return frame["territoire"].fillna(hint).astype("string")
+    return hint.astype("string")
+
+
+def person_keys(frame: pd.DataFrame, secret: bytes) -> pd.Series:
+    """HMAC-SHA256 of normalised name|first name|birth date; NA when one of them is missing."""
+    parts = pd.DataFrame(
+        {
+            "nom": normalise_text(frame["nom"].astype("string")) if "nom" in frame else pd.NA,
+            "prenom": normalise_text(frame["prenom"].astype("string"))
+            if "prenom" in frame
+            else pd.NA,
+            "naissance": frame["date_naissance"].dt.strftime("%Y-%m-%d")
+            if "date_naissance" in frame
+            else pd.NA,
+        },
+        index=frame.index,
+    )
+    complete = parts.notna().all(axis=1) & (parts["nom"] != "")
+    joined = (
+        parts["nom"].astype("string")
+        + "|"
+        + parts["prenom"].astype("string")
+        + "|"
+        + parts["naissance"].astype("string")
+    )
+    keys = pd.Series(pd.NA, index=frame.index, dtype="string")
+    uniques = joined[complete].unique()
+    digest = {
+        u: hmac.new(secret, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+        for u in uniques
+    }
+    keys[complete] = joined[complete].map(digest)
+    return keys
+
+
+def _local_key(frame: pd.DataFrame) -> pd.Series:
+    return ("T:" + frame["territory"].astype("string") + ":" + frame["participant_id"]).astype(
+        "string"
+    )
+
+
+def merge(
+    validated: list[Validated],
+    spec: Spec,
+    *,
+    secret: bytes | None = None,
+    territories: dict[str, str] | None = None,
+    not_work_pattern: str = NOT_WORK_PATTERN,
+) -> Dataset:
+    """Merge all accepted rows into people, lines and operations."""
+    secret = secret or secrets.token_bytes(32)  # keys live only for this run by default
+    issues: list[Issue] = []
+    pub_cols = [f"pub_{c}" for c in spec.public_codes]
+
+    # ---- people
+    parts = _stack(validated, "participants")
+    if len(parts):
+        parts["territory"] = _territory(parts, territories)
+        parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
+        for col in ("date_naissance", *pub_cols):
+            if col not in parts:
+                parts[col] = pd.NaT if col == "date_naissance" else False
+        # within a territory the id identifies the person: first identity wins
+        ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
+        conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
+        for pair in conflicts[conflicts > 1].index:
+            terr, pid = pair
+            first = parts[(parts["territory"] == terr) & (parts["participant_id"] == pid)].iloc[0]
+            issues.append(
+                make_issue(
+                    "PARTICIPANT_DUPLICATE_ID",
+                    file=first["_file"],
+                    sheet=first["_sheet"],
+                    row=int(first["_row"]),
+                    value=str(pid),
+                )
+            )
+        id_map = ident.set_index(["territory", "participant_id"])["person_key"]
+        flags = parts.groupby("person_key")[pub_cols].any()
+        birth = parts.groupby("person_key")["date_naissance"].min()
+        people = flags.join(birth)
+        local = parts.groupby(["territory", "person_key"])
+        people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
+        # possible duplicates for review: one key, several ids
+        ids = ident.groupby("person_key").agg(
+            ids=("participant_id", lambda s: sorted(set(s))),
+            territories=("territory", lambda s: sorted(set(s))),
+        )
+        duplicates = ids[ids["ids"].map(len) > 1].copy()
+        for _key, row in duplicates.iterrows():
+            if len(row["territories"]) == 1:
+                issues.append(
+                    make_issue(
+                        "PERSON_DUPLICATE_SUSPECT",
+                        value=", ".join(row["ids"]),
+                        file=None,
+                        sheet=row["territories"][0],
+                    )
+                )
+    else:
+        id_map = pd.Series(dtype="string")
+        people = pd.DataFrame(columns=[*pub_cols, "date_naissance"])
+        people_by_territory = pd.DataFrame(
+            columns=[*pub_cols, "date_naissance"],
+            index=pd.MultiIndex.from_tuples([], names=["territory", "person_key"]),
+        )
+        duplicates = pd.DataFrame(columns=["ids", "territories"])
+
+    # ---- operations (forecast hours once per operation, never per row)
+    ops_rows = _stack(validated, "operations")
+    if len(ops_rows):
+        ops_rows["territory"] = _territory(ops_rows, territories)
+        for col in ("operation_libelle", "donneur_ordre", "type_clause", "heures_prevues"):
+            if col not in ops_rows:
+                ops_rows[col] = pd.NA
+        grouped = ops_rows.groupby(["territory", "operation_id"], sort=True)
+        operations = grouped.agg(
+            operation_libelle=("operation_libelle", "first"),
+            donneur_ordre=("donneur_ordre", "first"),
+            type_clause=("type_clause", "first"),
+            hours_forecast=("heures_prevues", "max"),
+        )
+        distinct = grouped["heures_prevues"].nunique()
+        for pair in distinct[distinct > 1].index:
+            terr, op = pair
+            vals = sorted(grouped.get_group((terr, op))["heures_prevues"].dropna().unique())
+            first = grouped.get_group((terr, op)).iloc[0]
+            issues.append(
+                make_issue(
+                    "FORECAST_CONFLICT",
+                    file=first["_file"],
+                    sheet=first["_sheet"],
+                    row=int(first["_row"]),
+                    value=str(op),
+                    values=" ; ".join(f"{v:g}" for v in vals),
+                )
+            )
+        operations = operations.reset_index()
+    else:
+        operations = pd.DataFrame(
+            columns=[
+                "territory",
+                "operation_id",
+                "operation_libelle",
+                "donneur_ordre",
+                "type_clause",
+                "hours_forecast",
+            ]
+        )
+
+    # ---- hours lines
+    lines = _stack(validated, "contrats")
+    if len(lines):
+        lines["territory"] = _territory(lines, territories)
+        for col in (
+            "contrat_id",
+            "operation_id",
+            "entreprise",
+            "siret",
+            "type_contrat",
+            "date_debut",
+            "date_fin",
+            "mois",
+            "heures_realisees",
+            "situation_sortie",
+            "type_employeur",
+            "modalite",
+            "duree_mois",
+        ):
+            if col not in lines:
+                lines[col] = pd.NaT if col.startswith("date") else pd.NA
+        key_index = pd.MultiIndex.from_frame(lines[["territory", "participant_id"]])
+        lines["person_key"] = pd.Series(
+            id_map.reindex(key_index).to_numpy(), index=lines.index, dtype="string"
+        )
+        unknown = lines["person_key"].isna()
+        if unknown.any() and len(parts):
+            firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
+            for _, row in firsts.head(1000).iterrows():
+                issues.append(
+                    make_issue(
+                        "PARTICIPANT_UNKNOWN",
+                        file=row["_file"],
+                        sheet=row["_sheet"],
+                        row=int(row["_row"]),
+                        value=str(row["participant_id"]),
+                    )
+                )
+        lines["person_key"] = lines["person_key"].fillna(_local_key(lines))
+        start_month = lines["date_debut"].dt.strftime("%Y-%m").astype("string")
+        lines["month"] = lines["mois"].astype("string").fillna(start_month)
+        lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
+        kind = normalise_text(lines["type_contrat"].astype("string"))
+        lines["work"] = ~kind.str.contains(not_work_pattern, regex=True).fillna(False).astype(bool)
+        cid = lines["contrat_id"].astype("string")
+        synth = (
+            "~"
+            + lines["participant_id"].astype("string")
+            + "|"
+            + lines["operation_id"].astype("string").fillna("")
+            + "|"
+            + lines["date_debut"].dt.strftime("%Y-%m-%d").fillna("")
+        ).astype("string")
+        lines["contract_key"] = (lines["territory"] + "/" + cid.fillna(synth)).astype("string")
+        comp = (
+            lines["siret"]
+            .astype("string")
+            .fillna(normalise_text(lines["entreprise"].astype("string")))
+        )
+        lines["company"] = comp.mask(comp == "")
+        # people who appear only in contracts still exist, with unknown age and status
+        missing = pd.Index(lines["person_key"].unique()).difference(people.index)
+        if len(missing):
+            extra = pd.DataFrame(False, index=missing, columns=pub_cols)
+            extra["date_naissance"] = pd.NaT
+            people = pd.concat([people, extra]) if len(people) else extra
+        lines = lines.drop(columns=[c for c in ("nom", "prenom") if c in lines])
+    else:
+        lines = pd.DataFrame(
+            columns=[
+                "territory",
+                "participant_id",
+                "person_key",
+                "contract_key",
+                "operation_id",
+                "month",
+                "hours",
+                "work",
+                "company",
+                "date_debut",
+                "date_fin",
+                "type_contrat",
+                "situation_sortie",
+                "_file",
+                "_sheet",
+                "_row",
+            ]
+        )
+    people.index.name = "person_key"
+    return Dataset(
+        people=people,
+        lines=lines,
+        operations=operations,
+        issues=issues,
+        duplicates=duplicates,
+        people_by_territory=people_by_territory,
+    )

@@ -1,0 +1,301 @@
+"""Stage 1 — read: find the exports under the given paths and read every sheet as raw text.
+
+Each sheet becomes a :class:`RawSheet`: a DataFrame of strings (or NA) whose index is the
+spreadsheet row number the user sees (1-based) and whose columns are positional. Nothing is
+interpreted here except the file format (from the content, never the extension).
+
+Spreadsheets are parsed in a child process with a memory cap and a time limit, so a hostile
+or broken file can only fail its own reading, never crash or hang the run.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from clausekit.errors import Issue, make_issue
+from clausekit.safety import Limits, is_lock_file, preflight
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    seconds: float = 300.0  # per file
+    memory_mb: int = 4096  # address-space cap of the child process
+    safety: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class Source:
+    """A file to read, with the territory its location suggests."""
+
+    path: Path
+    display: str  # the path as the user will recognise it
+    territory_hint: str
+
+
+@dataclass
+class RawSheet:
+    source: Source
+    sheet: str | None  # None for csv
+    frame: pd.DataFrame  # strings; index = spreadsheet row number; positional columns
+    date1904: bool = False
+
+    @property
+    def file(self) -> str:
+        return self.source.display
+
+
+@dataclass
+class ReadResult:
+    sheets: list[RawSheet] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # files that could not be read at all
+    files: list[str] = field(default_factory=list)  # files found
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Source], list[Issue]]:
+    """Expand files and folders into sources; a folder's sub-folder names the territory."""
+    sources: list[Source] = []
+    issues: list[Issue] = []
+    for root in paths:
+        if not root.exists():
+            issues.append(make_issue("FILE_NOT_FOUND", file=str(root)))
+            continue
+        if root.is_file():
+            candidates: list[tuple[Path, str]] = [(root, root.stem)]
+        else:
+            candidates = []
+            for path in sorted(root.rglob("*")):
+                if not path.is_file() or path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                    continue
+                rel = path.relative_to(root)
+                hint = rel.parts[0] if len(rel.parts) > 1 else path.stem
+                candidates.append((path, hint))
+        for path, hint in candidates:
+            display = str(path)
+            if is_lock_file(path):
+                issues.append(make_issue("FILE_LOCK_SKIPPED", file=display))
+                continue
+            sources.append(Source(path=path, display=display, territory_hint=hint))
+    return sources, issues
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+def _excel_worker(conn: Connection, path: str, memory_mb: int) -> None:
+    """Child process: parse every sheet with calamine (fastexcel) into Arrow, all as text."""
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        pass
+    try:
+        import fastexcel
+
+        reader = fastexcel.read_excel(path)
+        out: list[tuple[str, bool, Any]] = []
+        for name in reader.sheet_names:
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=[])
+            out.append((name, sheet.visible == "visible", sheet.to_arrow()))
+        conn.send(("ok", out))
+    except MemoryError:
+        conn.send(("error", "mémoire insuffisante"))
+    except Exception as exc:  # the child reports any parser failure as data
+        conn.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
+    finally:
+        conn.close()
+
+
+_CTX: Any = None
+
+
+def _context() -> Any:
+    global _CTX
+    if _CTX is None:
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        _CTX = mp.get_context(method)
+        if method == "forkserver":
+            _CTX.set_forkserver_preload(["fastexcel", "pyarrow"])
+    return _CTX
+
+
+@dataclass
+class _Job:
+    source: Source
+    process: Any
+    conn: Connection
+    started: float
+
+
+def _start(source: Source, limits: ReadLimits) -> _Job:
+    parent, child = _context().Pipe(duplex=False)
+    proc = _context().Process(
+        target=_excel_worker, args=(child, str(source.path), limits.memory_mb), daemon=True
+    )
+    proc.start()
+    child.close()
+    return _Job(source, proc, parent, time.monotonic())
+
+
+def _finish(job: _Job, limits: ReadLimits) -> tuple[str, Any]:
+    remaining = max(0.0, limits.seconds - (time.monotonic() - job.started))
+    try:
+        if job.conn.poll(remaining):
+            result: tuple[str, Any] = job.conn.recv()
+        else:
+            result = ("timeout", None)
+    except (EOFError, OSError):  # the child died (memory cap, signal)
+        result = ("timeout", None)
+    finally:
+        job.conn.close()
+        if job.process.is_alive():
+            job.process.kill()
+        job.process.join()
+    return result
+
+
+def _read_excel_files(
+    sources: list[Source], limits: ReadLimits, workers: int
+) -> Iterator[tuple[Source, tuple[str, Any]]]:
+    """Read spreadsheets in child processes, at most ``workers`` at a time, in input order."""
+    pending = list(sources)
+    running: list[_Job] = []
+    while pending or running:
+        while pending and len(running) < workers:
+            running.append(_start(pending.pop(0), limits))
+        job = running.pop(0)
+        yield job.source, _finish(job, limits)
+
+
+def _arrow_to_frame(batch: Any) -> pd.DataFrame:
+    frame = batch.to_pandas(types_mapper=pd.ArrowDtype) if batch.num_columns else pd.DataFrame()
+    frame.columns = range(frame.shape[1])
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+# --------------------------------------------------------------------------- csv
+
+
+def _decode(data: bytes) -> str:
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = text[:65536]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
+    except csv.Error:
+        head = sample.splitlines()[:20]
+        counts = {d: sum(line.count(d) for line in head) for d in ";,\t"}
+        return max(counts, key=lambda d: counts[d])
+
+
+def read_csv(source: Source) -> tuple[RawSheet, list[Issue]]:
+    """Read a csv (encoding and separator detected) as one raw sheet; ragged rows reported."""
+    text = _decode(source.path.read_bytes())
+    delimiter = _sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    width = max((len(r) for r in rows), default=0)
+    issues: list[Issue] = []
+    widths = [len(r) for r in rows if any(c.strip() for c in r)]
+    expected = max(set(widths), key=widths.count) if widths else 0
+    for number, row in enumerate(rows, start=1):
+        if row and any(c.strip() for c in row) and len(row) != expected and number > 1:
+            issues.append(
+                make_issue(
+                    "CSV_RAGGED_ROW",
+                    file=source.display,
+                    row=number,
+                    found=len(row),
+                    expected=expected,
+                )
+            )
+    padded = [r + [""] * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(padded, columns=range(width), dtype="string[pyarrow]")
+    frame = frame.replace("", pd.NA) if len(frame) else frame
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return RawSheet(source=source, sheet=None, frame=frame), issues
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_sources(
+    paths: Iterable[Path], limits: ReadLimits | None = None, workers: int | None = None
+) -> ReadResult:
+    """Read every export under ``paths``: one RawSheet per visible sheet, issues for the rest."""
+    limits = limits or ReadLimits()
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    sources, issues = discover(paths)
+    result = ReadResult(issues=issues, files=[s.display for s in sources])
+    excel: list[tuple[Source, bool]] = []
+    for source in sources:
+        check = preflight(source.path, limits.safety)
+        for issue in check.issues:
+            result.issues.append(_with_file(issue, source.display))
+        if check.fatal:
+            result.issues.extend(_with_file(i, source.display) for i in check.fatal)
+            result.unreadable.append(source.display)
+            continue
+        if check.format == "csv":
+            sheet, csv_issues = read_csv(source)
+            result.sheets.append(sheet)
+            result.issues.extend(csv_issues)
+        else:
+            excel.append((source, check.date1904))
+    date1904 = {s.display: flag for s, flag in excel}
+    for source, (status, payload) in _read_excel_files([s for s, _ in excel], limits, workers):
+        if status == "ok":
+            for name, visible, batch in payload:
+                if not visible:
+                    result.issues.append(
+                        make_issue("SHEET_HIDDEN", file=source.display, sheet=name)
+                    )
+                    continue
+                result.sheets.append(
+                    RawSheet(source, name, _arrow_to_frame(batch), date1904[source.display])
+                )
+        elif status == "timeout":
+            result.issues.append(
+                make_issue("FILE_TOO_SLOW", file=source.display, seconds=int(limits.seconds))
+            )
+            result.unreadable.append(source.display)
+        else:
+            result.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
+            result.unreadable.append(source.display)
+    return result
+
+
+def _with_file(issue: Issue, display: str) -> Issue:
+    if issue.file == display:
+        return issue
+    from dataclasses import replace
+
+    return replace(issue, file=display)

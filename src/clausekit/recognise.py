@@ -1,0 +1,243 @@
+"""Stage 2 — recognise: find the header row of each sheet, map its columns to the canonical
+names of ``schemas/`` through the alias lists, and tell which table kinds the sheet holds.
+
+Also drops what is not data (title block, trailing empty rows) and marks rows to skip (blank
+rows, TOTAL rows) so that every row read is accounted for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from clausekit.errors import Issue, make_issue
+from clausekit.parse import normalise_label, normalise_text
+from clausekit.read import RawSheet
+from clausekit.spec import Spec
+
+HEADER_SEARCH_ROWS = 30
+PUBLIC_PREFIX = "public:"
+TOTAL_WORDS = ("total", "totaux", "sous total", "total general")
+
+
+@dataclass
+class Recognised:
+    raw: RawSheet
+    header_row: int
+    kinds: list[str]
+    columns: dict[str, int]  # canonical name (or "public:CODE") -> positional column
+    labels: dict[str, str]  # canonical name -> header as written in the file
+    data: pd.DataFrame  # raw strings of the mapped columns; index = spreadsheet row
+    skipped: dict[int, str] = field(default_factory=dict)  # row -> issue code (blank/total)
+    sheet_errors: dict[str, list[Issue]] = field(default_factory=dict)  # kind -> fatal issues
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.data) + len(self.skipped)
+
+
+def _alias_index(spec: Spec) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for table in spec.tables.values():
+        for col in table.columns:
+            for alias in (col.label, *col.aliases):
+                index.setdefault(normalise_label(alias), col.name)
+    for cat in spec.publics:
+        for header in cat.columns:
+            index.setdefault(normalise_label(header), PUBLIC_PREFIX + cat.code)
+    return index
+
+
+def _alias_rank(spec: Spec) -> dict[str, int]:
+    """Position of each normalised alias in its column's list: lower wins an ambiguity."""
+    rank: dict[str, int] = {}
+    for table in spec.tables.values():
+        for col in table.columns:
+            for i, alias in enumerate((col.label, *col.aliases)):
+                rank.setdefault(normalise_label(alias), i)
+    return rank
+
+
+def _cell_text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
+
+
+def _header_labels(head: pd.DataFrame, row: int, index: dict[str, str]) -> list[str]:
+    """Labels of header row ``row``, combined with the row above for two-row/merged headers."""
+    current = [_cell_text(v) for v in head.loc[row]]
+    if row - 1 not in head.index:
+        return current
+    above = [_cell_text(v) for v in head.loc[row - 1]]
+    filled, last = [], ""
+    for text in above:  # merged cells keep their text in the first cell only
+        last = text or last
+        filled.append(last)
+    labels = []
+    for cur, up in zip(current, filled, strict=True):
+        combined = f"{up} {cur}".strip()
+        if cur and normalise_label(cur) in index:
+            labels.append(cur)
+        elif up and cur and normalise_label(combined) in index:
+            labels.append(combined)
+        elif not cur and up and normalise_label(up) in index:
+            labels.append(up)
+        else:
+            labels.append(cur)
+    return labels
+
+
+def _find_header(frame: pd.DataFrame, index: dict[str, str]) -> int | None:
+    head = frame.head(HEADER_SEARCH_ROWS)
+    best_row, best_score = None, 1
+    for row in head.index:
+        labels = _header_labels(head, row, index)
+        score = len({index[n] for n in map(normalise_label, labels) if n and n in index})
+        if score > best_score:
+            best_row, best_score = row, score
+    return best_row
+
+
+def _letter(position: int) -> str:
+    letters = ""
+    position += 1
+    while position:
+        position, rem = divmod(position - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
+    """Recognise one sheet; None (with no error) when it is empty."""
+    frame = raw.frame
+    where = {"file": raw.file, "sheet": raw.sheet}
+    if frame.empty or frame.notna().to_numpy().sum() == 0:
+        return None
+    index = _alias_index(spec)
+    header = _find_header(frame, index)
+    if header is None:
+        rec = Recognised(raw, 0, [], {}, {}, frame.iloc[0:0])
+        rec.issues.append(make_issue("SHEET_NOT_RECOGNISED", **where, rows=HEADER_SEARCH_ROWS))
+        return rec
+    labels = _header_labels(frame.head(HEADER_SEARCH_ROWS), header, index)
+    issues: list[Issue] = []
+
+    # duplicate headers are an error: neither column is read
+    norm = [normalise_label(label) for label in labels]
+    counts = Counter(n for n in norm if n)
+    duplicated = {n for n, c in counts.items() if c > 1}
+    for n in sorted(duplicated):
+        positions = [i for i, x in enumerate(norm) if x == n]
+        issues.append(
+            make_issue(
+                "COLUMN_DUPLICATE",
+                **where,
+                row=header,
+                column=labels[positions[0]],
+                count=len(positions),
+                letters=", ".join(_letter(p) for p in positions),
+            )
+        )
+
+    rank = _alias_rank(spec)
+    candidates: dict[str, list[int]] = {}
+    unmapped: list[int] = []
+    for pos, n in enumerate(norm):
+        if not n or n in duplicated:
+            continue
+        if n in index:
+            candidates.setdefault(index[n], []).append(pos)
+        else:
+            unmapped.append(pos)
+    columns: dict[str, int] = {}
+    for name, positions in candidates.items():
+        positions.sort(key=lambda p: (rank.get(norm[p], 99), p))
+        columns[name] = positions[0]
+        if len(positions) > 1:
+            issues.append(
+                make_issue(
+                    "COLUMN_AMBIGUOUS",
+                    **where,
+                    row=header,
+                    column=labels[positions[0]],
+                    column_label=name,
+                    kept=labels[positions[0]],
+                    found=", ".join(f"« {labels[p]} »" for p in sorted(positions)),
+                )
+            )
+    for pos in unmapped:
+        issues.append(make_issue("COLUMN_UNMAPPED", **where, row=header, column=labels[pos]))
+
+    # which table kinds does the sheet hold?
+    present = set(columns) | (
+        {"publics"} if any(c.startswith(PUBLIC_PREFIX) for c in columns) else set()
+    )
+    kinds = []
+    near: list[str] = []
+    for kind, table in spec.tables.items():
+        if any(c in present for c in table.signature_any) or not table.signature_any:
+            if all(c in present for c in table.signature_all):
+                kinds.append(kind)
+            else:
+                near.append(kind)
+    sheet_errors: dict[str, list[Issue]] = {}
+    if not kinds and near:
+        kinds = near[:1]
+    found = ", ".join(f"« {label} »" for label in labels if label) or "aucune"
+    for kind in kinds:
+        table = spec.tables[kind]
+        for col in table.columns:
+            if col.required and col.name not in columns:
+                sheet_errors.setdefault(kind, []).append(
+                    make_issue(
+                        "COLUMN_MISSING",
+                        **where,
+                        row=header,
+                        column=col.label,
+                        column_label=col.label,
+                        found=found,
+                        aliases=", ".join(f"« {a} »" for a in col.aliases[:6]),
+                    )
+                )
+    if not kinds:
+        issues.append(make_issue("SHEET_NOT_RECOGNISED", **where, rows=HEADER_SEARCH_ROWS))
+
+    # data rows: after the header, up to the last non-blank row
+    body = frame.loc[header + 1 :]
+    filled = body.notna() & body.apply(lambda s: s.astype("string").str.strip() != "").fillna(False)
+    nonblank = filled.any(axis=1)
+    if nonblank.any():
+        last = nonblank[nonblank].index.max()
+        body, nonblank = body.loc[:last], nonblank.loc[:last]
+    else:
+        body, nonblank = body.iloc[0:0], nonblank.iloc[0:0]
+    skipped: dict[int, str] = {}
+    for row in nonblank[~nonblank].index:
+        skipped[int(row)] = "ROW_BLANK"
+        issues.append(make_issue("ROW_BLANK", **where, row=int(row)))
+    # TOTAL rows: the first filled cell of the row says "total"
+    if len(body):
+        first = body.bfill(axis=1).iloc[:, 0]
+        first_norm = normalise_text(first.astype("string"))
+        is_total = first_norm.isin(TOTAL_WORDS) | first_norm.str.startswith("total ").fillna(False)
+        for row in is_total[is_total.fillna(False)].index:
+            skipped[int(row)] = "ROW_TOTAL"
+            issues.append(make_issue("ROW_TOTAL", **where, row=int(row)))
+    keep = body.index.difference(pd.Index(list(skipped)))
+    data = body.loc[keep, list(columns.values())]
+    data.columns = list(columns)
+    return Recognised(
+        raw=raw,
+        header_row=header,
+        kinds=kinds,
+        columns=columns,
+        labels={name: labels[pos] for name, pos in columns.items()},
+        data=data,
+        skipped=skipped,
+        sheet_errors=sheet_errors,
+        issues=issues,
+    )

@@ -1,0 +1,162 @@
+"""The report: one JSON-ready dict (report-contract.md) and its French table views, which the
+xlsx, csv, markdown and terminal renderings all share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+LABELS = {
+    "territory": "Territoire",
+    "donneur_ordre": "Donneur d'ordre",
+    "operation": "Opération",
+    "operation_id": "N° opération",
+    "clause_type": "Type de clause",
+    "public": "Code",
+    "label": "Public",
+    "month": "Mois",
+    "hours_forecast": "Heures prévisionnelles",
+    "hours_realised": "Heures réalisées",
+    "realisation_rate": "Taux de réalisation",
+    "etp": "ETP",
+    "participants": "Participants",
+    "participants_brsa": "dont BRSA",
+    "participants_under_26": "dont moins de 26 ans",
+    "participants_ase": "dont ASE",
+    "contracts": "Contrats",
+    "operations": "Opérations",
+    "companies": "Entreprises",
+    "active_participants": "Participants actifs",
+    "cumulative_hours": "Heures cumulées",
+    "file": "Fichier",
+    "sheet": "Feuille",
+    "kind": "Table",
+    "rows_read": "Lignes lues",
+    "rows_accepted": "Lignes acceptées",
+    "rows_rejected": "Lignes rejetées",
+    "rows_skipped": "Lignes ignorées",
+    "code": "Code",
+    "severity": "Gravité",
+    "row": "Ligne",
+    "column": "Colonne",
+    "value": "Valeur",
+    "message": "Message",
+    "reasons": "Motifs",
+}
+
+# number format per column kind (Excel format codes; Excel shows them in the user's locale)
+FORMATS = {
+    "hours_forecast": "#,##0.00",
+    "hours_realised": "#,##0.00",
+    "cumulative_hours": "#,##0.00",
+    "realisation_rate": "0.0%",
+    "etp": "#,##0.00",
+}
+
+FOOTNOTE_PEOPLE = (
+    "Une personne compte une fois dans le total et une fois dans chaque ligne d'une "
+    "répartition : la somme des lignes peut dépasser le total."
+)
+
+SUMMARY_ROWS = [
+    ("hours_forecast", "Heures prévisionnelles"),
+    ("hours_realised", "Heures réalisées"),
+    ("realisation_rate", "Taux de réalisation"),
+    ("etp", "Équivalents temps plein (ETP)"),
+    ("participants", "Participants (au moins 1 heure réalisée)"),
+    ("participants_brsa", "dont bénéficiaires du RSA"),
+    ("participants_under_26", "dont jeunes de moins de 26 ans"),
+    ("participants_ase", "dont jeunes relevant de l'ASE"),
+    ("contracts", "Contrats"),
+    ("operations", "Opérations"),
+    ("companies", "Entreprises"),
+]
+
+
+@dataclass
+class View:
+    """One table of the report as people read it."""
+
+    name: str  # sheet / file name
+    title: str
+    frame: pd.DataFrame  # French column headers
+    formats: dict[str, str]  # French header -> number format
+    note: str | None = None
+
+
+def _view(name: str, title: str, records: list[dict[str, Any]], note: str | None = None) -> View:
+    frame = pd.DataFrame.from_records(records)
+    formats = {LABELS.get(c, c): FORMATS[c] for c in frame.columns if c in FORMATS}
+    frame = frame.rename(columns=LABELS)
+    return View(name, title, frame, formats, note)
+
+
+def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
+    totals = report["totals"]
+    return pd.DataFrame(
+        {
+            "Indicateur": [label for _, label in SUMMARY_ROWS],
+            "Valeur": [totals[key] for key, _ in SUMMARY_ROWS],
+        }
+    )
+
+
+def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[View]:
+    """The report's tables in reading order."""
+    period = report["period"]
+    out = [
+        View(
+            "Synthèse",
+            f"Bilan des clauses d'insertion — période {period['start']} à {period['end']}",
+            summary_frame(report),
+            {},
+            FOOTNOTE_PEOPLE,
+        ),
+        _view("Par territoire", "Par territoire", report["by_territory"], FOOTNOTE_PEOPLE),
+        _view(
+            "Par donneur d'ordre",
+            "Par donneur d'ordre",
+            report["by_donneur_ordre"],
+            FOOTNOTE_PEOPLE,
+        ),
+        _view("Par opération", "Par opération", report["by_operation"], FOOTNOTE_PEOPLE),
+        _view(
+            "Par type de clause",
+            "Par type de clause (une opération peut combiner plusieurs modalités)",
+            report["by_clause_type"],
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par public",
+            "Participants par public (statut à l'entrée)",
+            report["by_public"],
+            FOOTNOTE_PEOPLE,
+        ),
+        _view("Suivi mensuel", "Suivi mensuel des heures réalisées", report["monthly"]),
+        _view("Sources", "Fichiers lus et conservation des lignes", report["sources"]),
+        _view(
+            "Anomalies",
+            "Anomalies relevées",
+            [
+                {
+                    k: i.get(k)
+                    for k in (
+                        "severity",
+                        "code",
+                        "file",
+                        "sheet",
+                        "row",
+                        "column",
+                        "value",
+                        "message",
+                    )
+                }
+                for i in report["issues"]
+            ],
+        ),
+    ]
+    if rejects is not None:
+        out.append(View("Rejets", "Lignes rejetées", rejects.rename(columns=LABELS), {}))
+    return out

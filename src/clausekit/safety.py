@@ -1,0 +1,1192 @@
+"""Preflight: look at a spreadsheet file before any parser touches it.
+
+The exports we read come from many hands and may be broken or hostile. Before a parser (calamine,
+openpyxl, odfpy) opens a file, :func:`preflight` checks it with the standard library only, in
+bounded time and memory:
+
+* the format is taken from the content, never from the extension (:func:`sniff_format`);
+* zip containers (xlsx, ods) are checked for bombs *before* anything is inflated (member count,
+  declared total size, compression ratio), and the bytes actually inflated are capped;
+* every XML member is scanned as a byte stream for ``<!DOCTYPE`` / ``<!ENTITY`` (billion laughs,
+  external entities);
+* worksheets are scanned for a huge used or declared range (a single cell at ``XFD1048576`` makes
+  naive readers allocate the whole rectangle and die), for cell texts over Excel's 32,767
+  characters, for formulas saved without a cached value and for error cells;
+* OLE2 files are told apart: legacy ``xls`` versus a password-protected xlsx
+  (``EncryptedPackage``) or an ``xls`` with a ``FILEPASS`` record.
+
+Problems that forbid parsing are returned in :attr:`Preflight.fatal`; located findings that do
+not (formulas without value, error cells, extension mismatch) in :attr:`Preflight.issues`.
+Messages never quote cell contents, only Excel error literals.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import html
+import lzma
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any
+
+from defusedxml import ElementTree as SafeET
+
+from clausekit.errors import Issue, make_issue
+
+__all__ = [
+    "FORMATS",
+    "Limits",
+    "Preflight",
+    "SheetInfo",
+    "is_lock_file",
+    "preflight",
+    "sniff_format",
+]
+
+FORMATS = ("xlsx", "xls", "ods", "csv", "unknown")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied by :func:`preflight`. The defaults suit real exports with a wide margin."""
+
+    max_entries: int = 10_000  # zip members
+    max_uncompressed: int = 2 * 1024**3  # total declared uncompressed bytes
+    max_ratio: float = 200.0  # per member, for members > 1 MiB uncompressed
+    max_cells: int = 50_000_000  # used or declared sheet area (rows * cols)
+    max_cell_chars: int = 32_767
+    check_dimension: bool = True  # also refuse a huge declared <dimension ref=...>
+    max_issues: int = 1_000  # located issues kept per file (the rest are only counted)
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """A sheet as declared by the workbook (xlsx) or found in ``content.xml`` (ods)."""
+
+    name: str
+    part: str | None = None  # zip member holding the sheet (xlsx)
+    hidden: bool = False  # state="hidden" or "veryHidden" (xlsx only)
+
+
+@dataclass
+class Preflight:
+    """Outcome of :func:`preflight`.
+
+    ``fatal`` non-empty means: do not parse this file at all. ``issues`` holds warnings and
+    located findings (extension mismatch, formula without cached value, error cells).
+    """
+
+    format: str  # "xlsx" | "xls" | "ods" | "csv" | "unknown"
+    fatal: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    date1904: bool = False  # xlsx workbookPr date1904 flag
+    sheets: list[SheetInfo] = field(default_factory=list)
+    suppressed: int = 0  # located issues dropped beyond Limits.max_issues
+
+    @property
+    def ok(self) -> bool:
+        """True when the file may be handed to a parser."""
+        return not self.fatal
+
+    @property
+    def hidden_sheets(self) -> list[str]:
+        """Names of the sheets the workbook marks hidden or very hidden."""
+        return [s.name for s in self.sheets if s.hidden]
+
+
+# --------------------------------------------------------------------------- constants
+
+_HEAD = 64 * 1024  # bytes sniffed at the start of a file
+_CHUNK = 1024 * 1024  # bytes inflated per read
+_MAX_CARRY = 1024 * 1024  # longest run without '<' kept whole when scanning XML
+_MAX_CENTRAL_DIR = 32 * 1024 * 1024  # central directory bytes we agree to read
+_MAX_SMALL_PART = 32 * 1024 * 1024  # workbook.xml, rels, manifest: read whole up to this
+_RATIO_FLOOR = 1024 * 1024  # members smaller than this are not ratio-checked
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_EMPTY = b"PK\x05\x06"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+
+_EXTENSIONS = {
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xltx": "xlsx",
+    ".xltm": "xlsx",
+    ".xls": "xls",
+    ".xlt": "xls",
+    ".ods": "ods",
+    ".ots": "ods",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+}
+
+# Members never parsed as XML by spreadsheet readers: not inflated by the scan.
+_BINARY_SUFFIXES = {
+    ".bin", ".bmp", ".emf", ".gif", ".ico", ".jfif", ".jpeg", ".jpg", ".mp3", ".mp4",
+    ".odg", ".pdf", ".png", ".svm", ".tif", ".tiff", ".wav", ".wdp", ".webp", ".wmf",
+}  # fmt: skip
+
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    struct.error,
+)
+
+_EXCEL_ERRORS = {
+    "#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
+    "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+    "#EXTERNAL!", "#PYTHON!", "#VALEUR!", "#NOM?", "#NOMBRE!", "#NUL!",
+}  # fmt: skip
+_ODS_ERROR = re.compile(r"Err:[0-9]{3}")
+_UNKNOWN_ERROR = "#ERREUR"
+
+# XML byte patterns. ``_NS`` is an optional namespace prefix ("x:").
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"
+_HOSTILE_MARKUP = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_XML_DECL_ENCODING = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})")
+_ROOT_PREFIX = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>/]")
+_CELL_REF = re.compile(rb"<" + _NS + rb"c\s(?:[^>]*?\s)?r\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
+_ROW_OR_CELL = re.compile(rb"<" + _NS + rb"(row|c)(?=[\s/>])([^>]*)>")
+_ATTR_R = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"']")
+_ATTR_ROW = re.compile(rb"\sr\s*=\s*[\"']([0-9]+)[\"']")
+_ATTR_T = re.compile(rb"\st\s*=\s*[\"']([A-Za-z]+)[\"']")
+_DIMENSION = re.compile(
+    rb"<" + _NS + rb"dimension\s(?:[^>]*?\s)?ref\s*=\s*[\"']([^\"']{1,64})[\"']"
+)
+_RANGE_END = re.compile(rb"\$?([A-Za-z]{1,4})\$?([0-9]{1,9})\s*$")
+# Cells as Excel, LibreOffice and openpyxl write them: the fast path (literal prefix).
+_FAST_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL_TAG = re.compile(rb"<" + _NS + rb"c(?=[\s/>])([^>]*)>")
+_EMPTY_V = re.compile(rb"\s*<" + _NS + rb"v(?:\s[^>]*)?(?:/>|>\s*</)")
+_V_TEXT = re.compile(rb"<" + _NS + rb"v(?:\s[^>]*)?>([^<]*)<")
+_ESCAPES = re.compile(rb"&#?[A-Za-z0-9]{1,32};|_x[0-9A-Fa-f]{4}_")
+_CONTINUATION = bytes(range(0x80, 0xC0))
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+_ODS_TOKEN = re.compile(
+    rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>"
+)
+_ODS_COLS = re.compile(rb"number-columns-repeated\s*=\s*[\"']([0-9]+)")
+_ODS_ROWS = re.compile(rb"number-rows-repeated\s*=\s*[\"']([0-9]+)")
+_ODS_NAME = re.compile(rb"table:name\s*=\s*[\"']([^\"']*)")
+_ODS_TEXT = re.compile(rb"\s*<text:p(?:\s[^>]*)?>([^<]{0,40})<")
+
+_XML_ENCODINGS = re.compile(
+    r"(utf-?8|utf-?16(le|be)?|(us-)?ascii|iso-?8859-[0-9]{1,2}|latin-?[0-9]|"
+    r"(windows|cp)-?125[0-8])",
+    re.IGNORECASE,
+)
+
+
+class _Refused(Exception):
+    """Raised deep in a scan: the file must not be parsed."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.code)
+        self.issue = issue
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _fr_int(value: int) -> str:
+    """1000 -> '1 000' (French thousands separator, as in the issue catalogue)."""
+    return f"{value:,}".replace(",", " ")
+
+
+def _fr_size(size: int) -> str:
+    if size >= 1024**3:
+        text = f"{size / 1024**3:.1f} Go"
+    elif size >= 1024**2:
+        text = f"{size / 1024**2:.1f} Mo"
+    else:
+        text = f"{_fr_int(size)} octets"
+    return text.replace(".", ",")
+
+
+def _col_number(letters: bytes) -> int:
+    number = 0
+    for byte in letters.upper()[:6]:
+        number = number * 26 + (byte - 64)
+    return number if len(letters) <= 6 else 10**9
+
+
+def _col_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
+
+
+def _int(digits: bytes) -> int:
+    """Parse a decimal attribute without letting a giant number cost anything."""
+    return int(digits) if len(digits) <= 12 else 10**12
+
+
+def _chars(text: bytes) -> int:
+    """Characters in XML text bytes (UTF-8 code points, entities and _xHHHH_ count as one)."""
+    count = len(text.translate(None, _CONTINUATION))
+    for match in _ESCAPES.finditer(text):
+        count -= len(match.group()) - 1
+    return count
+
+
+def _hostile(file: str, reason: str, sheet: str | None = None) -> _Refused:
+    return _Refused(make_issue("FILE_HOSTILE", file=file, sheet=sheet, reason=reason))
+
+
+def _unreadable(file: str, reason: str) -> _Refused:
+    return _Refused(make_issue("FILE_UNREADABLE", file=file, reason=reason))
+
+
+def _error_literal(raw: bytes) -> str:
+    """The error literal of an error cell, or a placeholder: never arbitrary cell text."""
+    text = raw.decode("utf-8", "replace").strip()
+    if text in _EXCEL_ERRORS or _ODS_ERROR.fullmatch(text):
+        return text
+    return _UNKNOWN_ERROR
+
+
+def is_lock_file(path: Path) -> bool:
+    """True for Excel (``~$name.xlsx``) and LibreOffice (``.~lock.name.xlsx#``) lock files."""
+    name = Path(path).name
+    return name.startswith("~$") or name.startswith(".~lock.")
+
+
+# --------------------------------------------------------------------------- format sniffing
+
+
+@dataclass
+class _Detection:
+    format: str
+    fatal: Issue | None = None
+    zip: zipfile.ZipFile | None = None
+    ods_candidate: bool = False
+
+
+def sniff_format(path: Path) -> str:
+    """The format of ``path`` from its content: "xlsx", "xls", "ods", "csv" or "unknown".
+
+    A password-protected xlsx (an OLE2 container holding ``EncryptedPackage``) is "xlsx"; a
+    corrupt zip is named after the members its local headers show.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            detection = _detect(fh, str(path), Limits())
+            if detection.zip is not None:
+                with detection.zip:
+                    if detection.ods_candidate and not _read_mimetype(detection.zip):
+                        return "unknown"
+            return detection.format
+    except OSError:
+        return "unknown"
+
+
+def _detect(fh: IO[bytes], file: str, limits: Limits) -> _Detection:
+    head = fh.read(_HEAD)
+    if not head:
+        return _Detection(
+            "unknown", make_issue("FILE_UNREADABLE", file=file, reason="fichier vide")
+        )
+    if head.startswith((_ZIP_MAGIC, _ZIP_EMPTY)):
+        return _detect_zip(fh, head, file, limits)
+    if head.startswith(_OLE_MAGIC):
+        return _detect_ole(fh, file)
+    if _looks_like_csv(head):
+        return _Detection("csv")
+    return _Detection("unknown", make_issue("FILE_FORMAT_UNKNOWN", file=file))
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """Text: decodable, no NUL (except UTF-16 with a BOM), few control bytes, not markup."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        text = decoder.decode(head[: len(head) // 2 * 2])
+        return "\x00" not in text and not _is_markup(text)
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    if b"\x00" in head:
+        return False
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        text = head.decode("cp1252", "replace")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f") + text.count("\x7f")
+    if controls > max(2, len(text) // 100):
+        return False
+    return not _is_markup(text)
+
+
+def _is_markup(text: str) -> bool:
+    """HTML pages or XML spreadsheets saved as .xls are text, but not csv."""
+    start = text.lstrip("\ufeff \t\r\n")[:20].lower()
+    return start.startswith(("<?xml", "<!doctype", "<html", "<table", "<!--", "<meta", "<head"))
+
+
+def _guess_zip_kind(head: bytes) -> str:
+    """For a zip we cannot open: name the format from the local headers at its start."""
+    if b"mimetype" + _ODS_MIME in head:
+        return "ods"
+    if b"[Content_Types].xml" in head or b"xl/" in head:
+        return "xlsx"
+    return "unknown"
+
+
+def _zip_directory(fh: IO[bytes], size: int) -> tuple[int, int, int]:
+    """(declared entries, central directory start, end) from the end record, or BadZipFile."""
+    tail_len = min(size, 22 + 65535)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    pos = tail.rfind(_ZIP_EMPTY)
+    if pos < 0 or pos + 22 > len(tail):
+        raise zipfile.BadZipFile("no end of central directory")
+    _, _, _, _, entries, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[pos : pos + 22])
+    end_at = size - tail_len + pos
+    locator = tail[pos - 20 : pos] if pos >= 20 else b""
+    if locator.startswith(b"PK\x06\x07"):
+        _, _, eocd64_at, _ = struct.unpack("<4sLQL", locator)
+        if eocd64_at + 56 > size:
+            raise zipfile.BadZipFile("bad zip64 end record")
+        fh.seek(eocd64_at)
+        record = fh.read(56)
+        if not record.startswith(b"PK\x06\x06"):
+            raise zipfile.BadZipFile("bad zip64 end record")
+        entries, cd_size = struct.unpack("<QQ", record[32:48])
+        end_at = eocd64_at
+    start = end_at - cd_size
+    if start < 0:
+        raise zipfile.BadZipFile("central directory outside the file")
+    return entries, start, end_at
+
+
+def _count_central_entries(fh: IO[bytes], start: int, end: int, limit: int) -> int:
+    """Walk the central directory headers; stop as soon as ``limit`` is exceeded."""
+    fh.seek(start)
+    data = fh.read(end - start)
+    count = pos = 0
+    while pos + 46 <= len(data) and data.startswith(b"PK\x01\x02", pos):
+        name_len, extra_len, comment_len = struct.unpack_from("<3H", data, pos + 28)
+        pos += 46 + name_len + extra_len + comment_len
+        count += 1
+        if count > limit:
+            break
+    return count
+
+
+def _detect_zip(fh: IO[bytes], head: bytes, file: str, limits: Limits) -> _Detection:
+    fh.seek(0, 2)
+    size = fh.tell()
+    kind = _guess_zip_kind(head)
+    try:
+        entries, cd_start, cd_end = _zip_directory(fh, size)
+        if cd_end - cd_start > _MAX_CENTRAL_DIR:
+            reason = "archive zip suspecte : répertoire démesuré"
+            return _Detection(kind, make_issue("FILE_HOSTILE", file=file, reason=reason))
+        counted = _count_central_entries(fh, cd_start, cd_end, limits.max_entries)
+        count = max(entries, counted)
+        if count > limits.max_entries:
+            reason = (
+                f"archive zip suspecte : plus de {_fr_int(limits.max_entries)} fichiers"
+                if counted > limits.max_entries
+                else f"archive zip suspecte : {_fr_int(count)} fichiers"
+            )
+            return _Detection(kind, make_issue("FILE_HOSTILE", file=file, reason=reason))
+        fh.seek(0)
+        archive = zipfile.ZipFile(fh)
+    except _READ_ERRORS:
+        reason = "archive zip tronquée ou corrompue"
+        return _Detection(kind, make_issue("FILE_UNREADABLE", file=file, reason=reason))
+    names = set(archive.namelist())
+    if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
+        return _Detection("xlsx", zip=archive)
+    if "mimetype" in names:
+        return _Detection("ods", zip=archive, ods_candidate=True)
+    archive.close()
+    return _Detection("unknown", make_issue("FILE_FORMAT_UNKNOWN", file=file))
+
+
+def _read_mimetype(archive: zipfile.ZipFile) -> bool:
+    """True when the ``mimetype`` member names an OpenDocument spreadsheet."""
+    info = archive.getinfo("mimetype")
+    if info.file_size > 256 or info.flag_bits & 0x1:
+        return False
+    try:
+        with archive.open(info) as member:
+            return member.read(257).strip() == _ODS_MIME
+    except _READ_ERRORS:
+        return False
+
+
+# --------------------------------------------------------------------------- OLE2 (xls)
+
+
+class _CfbError(Exception):
+    pass
+
+
+_END_OF_CHAIN = 0xFFFFFFFE
+_ENCRYPTION_NAMES = ("EncryptedPackage", "EncryptionInfo")
+
+
+def _cfb_entries(fh: IO[bytes], size: int) -> list[tuple[str, int, int]]:
+    """Directory entries (name, start sector, stream size) of a compound file; or _CfbError."""
+    fh.seek(0)
+    header = fh.read(512)
+    if len(header) < 512 or header[28:30] != b"\xfe\xff":
+        raise _CfbError("bad header")
+    shift = struct.unpack_from("<H", header, 30)[0]
+    if shift not in (9, 12):
+        raise _CfbError("bad sector size")
+    sector = 1 << shift
+    n_sectors = max(0, (size - sector) // sector) + 1
+    n_fat, first_dir = struct.unpack_from("<LL", header, 44)
+    first_difat, n_difat = struct.unpack_from("<LL", header, 68)
+    if n_fat > n_sectors or n_difat > n_sectors:
+        raise _CfbError("bad counts")
+
+    def read_sector(sid: int) -> bytes:
+        if sid >= n_sectors:
+            raise _CfbError("sector out of range")
+        fh.seek((sid + 1) * sector)
+        data = fh.read(sector)
+        if len(data) < sector:
+            raise _CfbError("short sector")
+        return data
+
+    fat_sectors = [s for s in struct.unpack_from("<109L", header, 76) if s < _END_OF_CHAIN]
+    sid, seen = first_difat, 0
+    while sid < _END_OF_CHAIN and seen < n_difat and len(fat_sectors) < n_fat:
+        words = struct.unpack(f"<{sector // 4}L", read_sector(sid))
+        fat_sectors.extend(s for s in words[:-1] if s < _END_OF_CHAIN)
+        sid, seen = words[-1], seen + 1
+    fat: list[int] = []
+    for fat_sid in fat_sectors[:n_fat]:
+        fat.extend(struct.unpack(f"<{sector // 4}L", read_sector(fat_sid)))
+    entries: list[tuple[str, int, int]] = []
+    sid, visited = first_dir, set[int]()
+    while sid < _END_OF_CHAIN:
+        if sid in visited or sid >= len(fat) or len(visited) > n_sectors:
+            raise _CfbError("bad directory chain")
+        visited.add(sid)
+        data = read_sector(sid)
+        for offset in range(0, sector, 128):
+            raw = data[offset : offset + 128]
+            name_len = min(struct.unpack_from("<H", raw, 64)[0], 64)
+            if raw[66] == 0 or name_len < 2:
+                continue
+            name = raw[: name_len - 2].decode("utf-16-le", "replace")
+            start, stream_size = struct.unpack_from("<LQ", raw, 116)
+            entries.append((name, start, stream_size & 0xFFFFFFFF if shift == 9 else stream_size))
+        sid = fat[sid]
+    if not entries:
+        raise _CfbError("empty directory")
+    return entries
+
+
+def _xls_has_filepass(fh: IO[bytes], start: int, stream_size: int) -> bool:
+    """Look for a FILEPASS record right after the BOF of the Workbook stream's first sector."""
+    if stream_size < 4096:  # stored in the mini stream: not checked (rare, optional check)
+        return False
+    fh.seek(0)
+    shift = struct.unpack_from("<H", fh.read(32), 30)[0]
+    fh.seek((start + 1) << shift)
+    data = fh.read(min(512, stream_size))
+    pos = 0
+    while pos + 4 <= len(data):
+        record, length = struct.unpack_from("<HH", data, pos)
+        if record == 0x002F:
+            return True
+        if record == 0x000A or (pos == 0 and record not in (0x0809, 0x0409, 0x0209, 0x0009)):
+            return False
+        pos += 4 + length
+    return False
+
+
+def _file_contains(fh: IO[bytes], needles: Iterable[bytes]) -> bool:
+    """Streaming byte search over the whole file (matches across chunk boundaries too)."""
+    needles = list(needles)
+    keep = max(len(n) for n in needles) - 1
+    fh.seek(0)
+    tail = b""
+    while chunk := fh.read(_CHUNK):
+        window = tail + chunk
+        if any(n in window for n in needles):
+            return True
+        tail = window[-keep:]
+    return False
+
+
+def _detect_ole(fh: IO[bytes], file: str) -> _Detection:
+    encrypted = make_issue("FILE_ENCRYPTED", file=file)
+    fh.seek(0, 2)
+    size = fh.tell()
+    try:
+        entries = _cfb_entries(fh, size)
+    except (_CfbError, struct.error, OSError, IndexError):
+        # Not a well-formed compound file: fall back on a byte search of the stream names.
+        if _file_contains(fh, (n.encode("utf-16-le") for n in _ENCRYPTION_NAMES)):
+            return _Detection("xlsx", encrypted)
+        return _Detection("xls")
+    names = {name for name, _, _ in entries}
+    if names & set(_ENCRYPTION_NAMES):
+        return _Detection("xlsx", encrypted)
+    for name, start, stream_size in entries:
+        if name in ("Workbook", "Book"):
+            try:
+                if _xls_has_filepass(fh, start, stream_size):
+                    return _Detection("xls", encrypted)
+            except (struct.error, OSError):
+                pass
+            return _Detection("xls")
+    return _Detection("unknown", make_issue("FILE_FORMAT_UNKNOWN", file=file))
+
+
+# --------------------------------------------------------------------------- XML streaming
+
+
+def _inflate(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str, budget: list[int]
+) -> Iterator[bytes]:
+    """Inflate one member in chunks, never past its declared size nor the shared budget."""
+    read = 0
+    with archive.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            read += len(chunk)
+            budget[0] -= len(chunk)
+            if read > info.file_size or budget[0] < 0:
+                raise _hostile(
+                    file, "archive zip suspecte : taille décompressée supérieure à l'annonce"
+                )
+            yield chunk
+
+
+def _as_utf8(chunks: Iterator[bytes], file: str) -> Iterator[bytes]:
+    """Transcode UTF-16 XML to UTF-8 on the fly; refuse encodings a byte scan cannot see."""
+    first = next(chunks, b"")
+    if first[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in first[:2]:
+        big_endian = first[:2] == b"\xfe\xff" or first[:1] == b"\x00"
+        encoding = "utf-16-be" if big_endian else "utf-16-le"
+        decoder = codecs.getincrementaldecoder(encoding)("replace")
+        yield decoder.decode(first).encode("utf-8")
+        for chunk in chunks:
+            yield decoder.decode(chunk).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+        return
+    declared = _XML_DECL_ENCODING.match(first.removeprefix(codecs.BOM_UTF8).lstrip())
+    if declared and not _XML_ENCODINGS.fullmatch(declared.group(1).decode("ascii")):
+        raise _hostile(file, "encodage XML inattendu")
+    yield first
+    yield from chunks
+
+
+def _segments(chunks: Iterable[bytes], strict: bool, file: str) -> Iterator[tuple[bytes, bool]]:
+    """Regroup chunks so that no tag is split: each segment ends just before a '<'.
+
+    Yields ``(segment, continued)`` where ``continued`` means the segment resumes a run without
+    '<' longer than ``_MAX_CARRY`` (only possible when ``strict`` is false: in cell data such a
+    run is refused).
+    """
+    carry = b""
+    continued = False
+    for chunk in chunks:
+        buf = carry + chunk if carry else chunk
+        cut = buf.rfind(b"<")
+        if cut <= 0:
+            if len(buf) <= _MAX_CARRY:
+                carry = buf
+                continue
+            if strict:
+                raise _hostile(file, "texte de cellule démesuré")
+            yield buf, continued
+            carry, continued = b"", True
+            continue
+        yield buf[:cut], continued
+        carry, continued = buf[cut:], False
+    if carry:
+        yield carry, continued
+
+
+class _XmlScan:
+    """Scan one XML member: hostile markup always; long text nodes when ``strict``."""
+
+    def __init__(
+        self,
+        file: str,
+        limits: Limits,
+        sheet: str | None = None,
+        strict: bool = False,
+        keep: bool = False,
+    ) -> None:
+        self.file = file
+        self.limits = limits
+        self.sheet = sheet
+        self.strict = strict
+        self.keep = keep
+        self.kept: list[bytes] = []
+        self.kept_size = 0
+        self.block = max(1, (limits.max_cell_chars + 2) // 2)
+
+    def run(self, chunks: Iterator[bytes]) -> None:
+        for segment, continued in _segments(_as_utf8(chunks, self.file), self.strict, self.file):
+            self.feed(segment, continued)
+        self.close()
+
+    def feed(self, segment: bytes, continued: bool) -> None:
+        match = _HOSTILE_MARKUP.search(segment)
+        if match:
+            word = match.group(1).decode("ascii").upper()
+            raise _hostile(self.file, f"entités XML interdites ({word})", self.sheet)
+        if self.strict:
+            self.check_text(segment)
+        if self.keep:
+            self.kept_size += len(segment)
+            if self.kept_size > _MAX_SMALL_PART:
+                raise _hostile(self.file, "partie XML démesurée")
+            self.kept.append(segment)
+
+    def close(self) -> None:
+        """Called after the last segment."""
+
+    def check_text(self, segment: bytes) -> None:
+        """Refuse a text node longer than ``max_cell_chars`` (cheap: aligned blocks first)."""
+        limit, block, size = self.limits.max_cell_chars, self.block, len(segment)
+        if size > limit:
+            pos = 0
+            while pos < size:
+                if segment.find(b"<", pos, pos + block) >= 0:
+                    pos += block
+                    continue
+                # A block without '<': measure the run of text around it.
+                start = segment.rfind(b"<", 0, pos)
+                end = segment.find(b"<", pos + block)
+                end = size if end < 0 else end
+                closing = segment.find(b">", start, end) if start >= 0 else -1
+                text_at = closing + 1 if closing >= 0 else (0 if start < 0 else end)
+                if end - text_at > limit:
+                    length = _chars(segment[text_at:end])
+                    if length > limit:
+                        self.too_long(length, segment, max(start, 0))
+                pos = end
+        start = segment.find(b"<![CDATA[")
+        while start >= 0:  # CDATA may hold '<': measured apart (never written by Excel)
+            end = segment.find(b"]]>", start)
+            end = size if end < 0 else end
+            if end - start - 9 > limit:
+                length = _chars(segment[start + 9 : end]) + sum(
+                    len(m.group()) - 1 for m in _ESCAPES.finditer(segment, start + 9, end)
+                )
+                if length > limit:
+                    self.too_long(length, segment, start)
+            start = segment.find(b"<![CDATA[", end)
+
+    def too_long(self, length: int, segment: bytes, at: int) -> None:
+        raise _Refused(
+            make_issue("VALUE_TOO_LONG", file=self.file, sheet=self.sheet, length=_fr_int(length))
+        )
+
+    def text(self) -> bytes:
+        return b"".join(self.kept)
+
+
+@functools.lru_cache(maxsize=8)
+def _no_cache_pattern(prefix: bytes) -> re.Pattern[bytes]:
+    """A formula element not followed by a non-empty cached value (starts at ``<f``)."""
+    ns = re.escape(prefix + b":") if prefix else b""
+    return re.compile(
+        b"<" + ns + rb"f(?=[\s/>])[^>]*?(?:/>|>[^<]*</" + ns + rb"f\s*>)"
+        rb"(?!\s*<" + ns + rb"v(?:\s[^>]*)?>[^<])"
+    )
+
+
+class _SheetScan(_XmlScan):
+    """Worksheet XML: used and declared range, formulas without value, error cells."""
+
+    def __init__(self, file: str, limits: Limits, sheet: str, found: _Found) -> None:
+        super().__init__(file, limits, sheet=sheet, strict=True)
+        self.found = found
+        self.max_row = 0
+        self.max_col = 0
+        self.row_cursor = 0
+        self.col_cursor = 0
+        self.prefix: bytes | None = None
+        self.in_data = False
+
+    def feed(self, segment: bytes, continued: bool) -> None:
+        super().feed(segment, continued)
+        if self.prefix is None:
+            root = _ROOT_PREFIX.search(segment)
+            if root:
+                self.prefix = root.group(1) or b""
+        if not self.in_data:
+            self.check_dimension(segment)
+            self.in_data = b"sheetData" in segment
+        refs = _FAST_REF.findall(segment)
+        # Exact when every '<c' / ':c' is a canonical cell and no tag carries a second r="..".
+        exact = segment.count(b"<c") + segment.count(b":c") == len(refs) and segment.count(
+            b' r="'
+        ) <= len(refs) + segment.count(b"<row")
+        if refs:
+            rows = set(map(_SECOND, refs))
+            cols = set(map(_FIRST, refs))
+            self.max_row = max(self.max_row, max(map(int, rows)))
+            widest = max(map(len, cols))
+            self.max_col = max(self.max_col, _col_number(max(c for c in cols if len(c) == widest)))
+        if not exact:
+            self.walk_cells(segment)  # cells without (or with odd) references
+        elif refs:
+            self.row_cursor, self.col_cursor = int(refs[-1][1]), _col_number(refs[-1][0])
+        self.check_area()
+        prefix = self.prefix or b""
+        if b"<f" in segment or (prefix and b"<" + prefix + b":f" in segment):
+            self.find_no_cache(segment, prefix)
+        if b't="e"' in segment or b"t='e'" in segment:
+            self.find_errors(segment, prefix)
+
+    def check_dimension(self, segment: bytes) -> None:
+        match = _DIMENSION.search(segment)
+        if not match or not self.limits.check_dimension:
+            return
+        end = _RANGE_END.search(match.group(1))
+        if not end:
+            return
+        rows, cols = _int(end.group(2)), _col_number(end.group(1))
+        if rows * cols > self.limits.max_cells:
+            ref = f"{_col_letters(cols)}{rows}"
+            raise _hostile(self.file, f"plage déclarée démesurée ({ref})", self.sheet)
+
+    def walk_cells(self, segment: bytes) -> None:
+        """Slow path: follow row and cell tags, placing cells that carry no usable ``r``."""
+        for match in _ROW_OR_CELL.finditer(segment):
+            if match.group(1) == b"row":
+                row = _ATTR_ROW.search(match.group(2))
+                self.row_cursor = _int(row.group(1)) if row else self.row_cursor + 1
+                self.col_cursor = 0
+                continue
+            refs = _ATTR_R.findall(match.group(2))
+            if refs:
+                self.row_cursor = max(_int(r) for _, r in refs)
+                self.col_cursor = max(_col_number(c) for c, _ in refs)
+            else:
+                self.col_cursor += 1
+            self.max_row = max(self.max_row, self.row_cursor or 1)
+            self.max_col = max(self.max_col, self.col_cursor)
+
+    def check_area(self) -> None:
+        if self.max_row * self.max_col > self.limits.max_cells:
+            ref = f"{_col_letters(min(self.max_col, 10**6))}{min(self.max_row, 10**12)}"
+            raise _hostile(self.file, f"plage démesurée ({ref})", self.sheet)
+
+    def cell_before(self, segment: bytes, pos: int) -> re.Match[bytes] | None:
+        """The cell tag that opens just before ``pos`` (the tag holding or preceding it)."""
+        start = segment.rfind(b"<", 0, pos)
+        return _CELL_TAG.match(segment, start) if start >= 0 else None
+
+    def locate(self, tag: re.Match[bytes] | None) -> tuple[str, int | None]:
+        ref = _ATTR_R.search(tag.group(1)) if tag else None
+        if not ref or len(ref.group(1)) > 3 or len(ref.group(2)) > 7:
+            return "?", None
+        cell = ref.group(1).decode("ascii").upper() + ref.group(2).decode("ascii")
+        return cell, int(ref.group(2))
+
+    def find_no_cache(self, segment: bytes, prefix: bytes) -> None:
+        for match in _no_cache_pattern(prefix).finditer(segment):
+            tag = self.cell_before(segment, match.start())
+            kind = _ATTR_T.search(tag.group(1)) if tag else None
+            cell_type = kind.group(1) if kind else b"n"
+            if cell_type == b"e":
+                continue  # reported as an error cell
+            if cell_type == b"str" and _EMPTY_V.match(segment, match.end()):
+                continue  # cached empty string
+            cell, row = self.locate(tag)
+            self.found.add(
+                make_issue(
+                    "VALUE_FORMULA_NO_CACHE", file=self.file, sheet=self.sheet, row=row, cell=cell
+                )
+            )
+
+    def find_errors(self, segment: bytes, prefix: bytes) -> None:
+        close = b"</" + prefix + b":c>" if prefix else b"</c>"
+        hits = [m.start() for m in re.finditer(rb"t=(?:\"e\"|'e')", segment)]
+        for pos in hits:
+            tag = self.cell_before(segment, pos)
+            if not tag or tag.end() <= pos or tag.group(1).endswith(b"/"):
+                continue  # not a cell, or an error cell without value
+            end = segment.find(close, tag.end(), tag.end() + 65536)
+            value = _V_TEXT.search(segment, tag.end(), end if end >= 0 else tag.end() + 4096)
+            literal = _error_literal(value.group(1)) if value else _UNKNOWN_ERROR
+            cell, row = self.locate(tag)
+            self.found.add(
+                make_issue(
+                    "VALUE_EXCEL_ERROR",
+                    file=self.file,
+                    sheet=self.sheet,
+                    row=row,
+                    value=literal,
+                    cell=cell,
+                )
+            )
+
+    def too_long(self, length: int, segment: bytes, at: int) -> None:
+        refs = _CELL_REF.findall(segment, max(0, at - 4096), at + 1)
+        cell = row = None
+        if refs:
+            cell, row = (refs[-1][0] + refs[-1][1]).decode("ascii"), int(refs[-1][1])
+        params: dict[str, Any] = {"length": _fr_int(length)}
+        if cell:
+            params["cell"] = cell
+        raise _Refused(
+            make_issue("VALUE_TOO_LONG", file=self.file, sheet=self.sheet, row=row, **params)
+        )
+
+
+class _OdsScan(_XmlScan):
+    """ODS content.xml: repeated rows and columns that carry content, formulas, errors."""
+
+    def __init__(self, file: str, limits: Limits, found: _Found) -> None:
+        super().__init__(file, limits, strict=True)
+        self.found = found
+        self.names: list[str] = []
+        self.row = self.col = 0
+        self.rows_repeated = 1
+        self.row_has_content = False
+        self.row_width = 0
+        self.max_row = self.max_col = 0
+
+    def feed(self, segment: bytes, continued: bool) -> None:
+        super().feed(segment, continued)
+        if b"table:" not in segment:
+            return
+        for match in _ODS_TOKEN.finditer(segment):
+            closing, tag, attrs, empty = match.groups()
+            if tag == b"table":
+                if not closing:
+                    name = _ODS_NAME.search(attrs)
+                    self.sheet = (
+                        html.unescape(name.group(1).decode("utf-8", "replace")) if name else "?"
+                    )
+                    self.names.append(self.sheet)
+                    self.row = self.max_row = self.max_col = 0
+                continue
+            if tag == b"table-row":
+                if closing:
+                    self.end_row()
+                else:
+                    repeat = _ODS_ROWS.search(attrs)
+                    self.rows_repeated = _int(repeat.group(1)) if repeat else 1
+                    self.col = self.row_width = 0
+                    self.row_has_content = False
+                    if empty:
+                        self.end_row()
+                continue
+            if closing:
+                continue
+            repeat = _ODS_COLS.search(attrs)
+            width = _int(repeat.group(1)) if repeat else 1
+            if b"value-type" in attrs or not empty:
+                self.row_has_content = True
+                self.row_width = self.col + width
+                self.check_cell(attrs, segment, match.end())
+            self.col += width
+
+    def end_row(self) -> None:
+        if self.row_has_content:
+            self.max_row = self.row + self.rows_repeated
+            self.max_col = max(self.max_col, self.row_width)
+            if self.max_row * self.max_col > self.limits.max_cells:
+                raise _hostile(
+                    self.file,
+                    f"plage démesurée ({_fr_int(self.max_row)} lignes × "
+                    f"{_fr_int(self.max_col)} colonnes)",
+                    self.sheet,
+                )
+        self.row += self.rows_repeated
+        self.rows_repeated = 1
+        self.row_has_content = False
+
+    def check_cell(self, attrs: bytes, segment: bytes, end: int) -> None:
+        if b"table:formula" not in attrs and b"error" not in attrs:
+            return
+        cell = f"{_col_letters(self.col + 1)}{self.row + 1}"
+        if b'value-type="error"' in attrs or b"value-type='error'" in attrs:
+            text = _ODS_TEXT.match(segment, end)
+            literal = _error_literal(text.group(1)) if text else _UNKNOWN_ERROR
+            self.found.add(
+                make_issue(
+                    "VALUE_EXCEL_ERROR",
+                    file=self.file,
+                    sheet=self.sheet,
+                    row=self.row + 1,
+                    value=literal,
+                    cell=cell,
+                )
+            )
+        elif b"table:formula" in attrs and b"office:value-type" not in attrs:
+            self.found.add(
+                make_issue(
+                    "VALUE_FORMULA_NO_CACHE",
+                    file=self.file,
+                    sheet=self.sheet,
+                    row=self.row + 1,
+                    cell=cell,
+                )
+            )
+
+
+class _Found:
+    """Located issues of one file, capped at ``Limits.max_issues``."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.issues: list[Issue] = []
+        self.suppressed = 0
+
+    def add(self, issue: Issue) -> None:
+        if len(self.issues) < self.cap:
+            self.issues.append(issue)
+        else:
+            self.suppressed += 1
+
+
+# --------------------------------------------------------------------------- zip containers
+
+
+def _check_bomb(infos: list[zipfile.ZipInfo], file: str, limits: Limits) -> None:
+    """Refuse from the central directory alone, before inflating a single byte."""
+    if len(infos) > limits.max_entries:
+        raise _hostile(file, f"archive zip suspecte : {_fr_int(len(infos))} fichiers")
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        raise _hostile(file, "archive zip suspecte : fichiers en double")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed:
+        raise _hostile(file, f"archive zip suspecte : {_fr_size(total)} une fois décompressée")
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise _hostile(
+                    file, f"archive zip suspecte : taux de compression {_fr_int(int(ratio))}:1"
+                )
+
+
+def _check_readable(info: zipfile.ZipInfo, file: str) -> None:
+    if info.flag_bits & 0x1:
+        raise _Refused(make_issue("FILE_ENCRYPTED", file=file))
+    if info.compress_type not in (
+        zipfile.ZIP_STORED,
+        zipfile.ZIP_DEFLATED,
+        zipfile.ZIP_BZIP2,
+        zipfile.ZIP_LZMA,
+    ):
+        raise _unreadable(file, "méthode de compression non prise en charge")
+
+
+def _scanned(info: zipfile.ZipInfo) -> bool:
+    """Members a reader might parse as XML (everything but known binary media)."""
+    return not info.is_dir() and posixpath.splitext(info.filename.lower())[1] not in (
+        _BINARY_SUFFIXES
+    )
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _parse_small_xml(data: bytes, file: str, part: str) -> Any:
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except Exception as exc:  # ParseError and defusedxml's refusals alike
+        raise _unreadable(file, f"classeur illisible ({part})") from exc
+
+
+def _workbook_sheets(
+    workbook: bytes, rels: bytes | None, file: str
+) -> tuple[list[SheetInfo], bool]:
+    """Sheets (name, member, hidden) and the date1904 flag of an xlsx workbook."""
+    root = _parse_small_xml(workbook, file, "xl/workbook.xml")
+    targets: dict[str, str] = {}
+    if rels is not None:
+        for rel in _parse_small_xml(rels, file, "xl/_rels/workbook.xml.rels").iter():
+            if _local(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
+                target = rel.get("Target").replace("\\", "/")
+                path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                targets[rel.get("Id")] = posixpath.normpath(path)
+    date1904 = False
+    sheets: list[SheetInfo] = []
+    for element in root.iter():
+        name = _local(element.tag)
+        if name == "workbookPr":
+            date1904 = str(element.get("date1904", "")).strip().lower() in ("1", "true")
+        elif name == "sheet":
+            rid = next(
+                (
+                    v
+                    for k, v in element.attrib.items()
+                    if k.endswith("}id") and "relationships" in k
+                ),
+                None,
+            )
+            sheets.append(
+                SheetInfo(
+                    name=element.get("name") or "?",
+                    part=targets.get(rid) if rid else None,
+                    hidden=element.get("state") in ("hidden", "veryHidden"),
+                )
+            )
+    return sheets, date1904
+
+
+def _scan_xlsx(
+    archive: zipfile.ZipFile, file: str, limits: Limits, result: Preflight, found: _Found
+) -> None:
+    infos = archive.infolist()
+    budget = [limits.max_uncompressed]
+    by_name = {i.filename: i for i in infos}
+
+    def read_small(name: str) -> bytes | None:
+        info = by_name.get(name)
+        if info is None:
+            return None
+        _check_readable(info, file)
+        scan = _XmlScan(file, limits, keep=True)
+        scan.run(_inflate(archive, info, file, budget))
+        return scan.text()
+
+    rels = read_small("xl/_rels/workbook.xml.rels")
+    workbook = read_small("xl/workbook.xml") or b""
+    result.sheets, result.date1904 = _workbook_sheets(workbook, rels, file)
+    sheet_names = {s.part: s.name for s in result.sheets if s.part}
+    done = {"xl/_rels/workbook.xml.rels", "xl/workbook.xml"}
+    for info in infos:
+        if info.filename in done or not _scanned(info):
+            continue
+        _check_readable(info, file)
+        scan: _XmlScan
+        lower = info.filename.lower()
+        if info.filename in sheet_names or (
+            lower.startswith("xl/worksheets/") and lower.endswith(".xml")
+        ):
+            name = sheet_names.get(info.filename) or posixpath.basename(info.filename)
+            scan = _SheetScan(file, limits, name, found)
+        elif lower.startswith("xl/") and lower.endswith("sharedstrings.xml"):
+            scan = _XmlScan(file, limits, strict=True)
+        else:
+            scan = _XmlScan(file, limits)
+        scan.run(_inflate(archive, info, file, budget))
+    order = {s.name: i for i, s in enumerate(result.sheets)}
+    found.issues.sort(key=lambda i: (order.get(i.sheet or "", len(order)), i.row or 0))
+
+
+def _scan_ods(
+    archive: zipfile.ZipFile, file: str, limits: Limits, result: Preflight, found: _Found
+) -> None:
+    infos = archive.infolist()
+    budget = [limits.max_uncompressed]
+    manifest = next((i for i in infos if i.filename == "META-INF/manifest.xml"), None)
+    if manifest is not None:
+        _check_readable(manifest, file)
+        scan = _XmlScan(file, limits, keep=True)
+        scan.run(_inflate(archive, manifest, file, budget))
+        if b"encryption-data" in scan.text():
+            raise _Refused(make_issue("FILE_ENCRYPTED", file=file))
+    for info in infos:
+        if info is manifest or not _scanned(info):
+            continue
+        _check_readable(info, file)
+        if info.filename == "content.xml":
+            content = _OdsScan(file, limits, found)
+            content.run(_inflate(archive, info, file, budget))
+            result.sheets = [SheetInfo(name=n) for n in content.names]
+        else:
+            _XmlScan(file, limits).run(_inflate(archive, info, file, budget))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def preflight(path: Path, limits: Limits = Limits()) -> Preflight:
+    """Check ``path`` before parsing: format from content, bombs, hostile XML, huge ranges.
+
+    Never raises for a bad file: every problem is reported as an issue. ``fatal`` non-empty
+    means the file must not be parsed.
+    """
+    path = Path(path)
+    file = str(path)
+    if is_lock_file(path):
+        return Preflight("unknown", fatal=[make_issue("FILE_LOCK_SKIPPED", file=file)])
+    try:
+        with path.open("rb") as fh:
+            result = _preflight_open(fh, file, limits)
+    except FileNotFoundError:
+        return Preflight("unknown", fatal=[make_issue("FILE_NOT_FOUND", file=file)])
+    except IsADirectoryError:
+        reason = "le chemin désigne un dossier"
+        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
+    except PermissionError:
+        reason = "accès refusé"
+        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
+    except OSError:
+        reason = "erreur de lecture"
+        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
+    expected = _EXTENSIONS.get(path.suffix.lower())
+    if result.format != "unknown" and expected is not None and expected != result.format:
+        result.issues.insert(
+            0,
+            make_issue(
+                "FILE_EXTENSION_MISMATCH",
+                file=file,
+                extension=path.suffix.lower(),
+                detected=result.format,
+            ),
+        )
+    return result
+
+
+def _preflight_open(fh: IO[bytes], file: str, limits: Limits) -> Preflight:
+    detection = _detect(fh, file, limits)
+    result = Preflight(detection.format)
+    if detection.fatal is not None:
+        result.fatal.append(detection.fatal)
+        return result
+    archive = detection.zip
+    if archive is None:
+        return result
+    found = _Found(limits.max_issues)
+    try:
+        with archive:
+            _check_bomb(archive.infolist(), file, limits)
+            if detection.ods_candidate:
+                if not _read_mimetype(archive):
+                    result.format = "unknown"
+                    result.fatal.append(make_issue("FILE_FORMAT_UNKNOWN", file=file))
+                    return result
+                _scan_ods(archive, file, limits, result, found)
+            else:
+                _scan_xlsx(archive, file, limits, result, found)
+    except _Refused as refused:
+        result.fatal.append(refused.issue)
+    except _READ_ERRORS:
+        result.fatal.append(
+            make_issue("FILE_UNREADABLE", file=file, reason="archive zip tronquée ou corrompue")
+        )
+    result.issues.extend(found.issues)
+    result.suppressed = found.suppressed
+    return result

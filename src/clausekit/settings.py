@@ -1,0 +1,24 @@
+"""Report settings: the counting rules a config file can change (DOMAIN.md §5 defaults)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+AGE_REFERENCES = ("first_contract_start", "period_start")
+
+
+@dataclass(frozen=True)
+class Settings:
+    etp_hours: float = 1607.0
+    age_reference: str = "first_contract_start"
+    age_limit: int = 26  # "under 26": strictly younger than this on the reference date
+    min_hours_participant: float = 1.0  # a participant worked at least this many hours
+    period_start: str | None = None  # "YYYY-MM"; None: from the data
+    period_end: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("period_start")
+        data.pop("period_end")
+        return data

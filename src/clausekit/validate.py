@@ -1,0 +1,330 @@
+"""Stage 3 — validate: type every recognised column (strict French parsers), check the values
+with pandera schemas built from ``schemas/``, and split rows into accepted and rejected.
+
+Every problem becomes a located :class:`Issue`; a row with an error is rejected, the others are
+kept. Personal values (names, birth dates) are never copied into an issue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from clausekit.errors import Issue, make_issue
+from clausekit.parse import (
+    excel_error_mask,
+    normalise_text,
+    parse_bools,
+    parse_dates,
+    parse_hours,
+    parse_months,
+    parse_numbers,
+)
+from clausekit.recognise import PUBLIC_PREFIX, Recognised
+from clausekit.spec import ColumnSpec, Spec, TableSpec
+
+PUBLIC_SPLIT = re.compile(r"[,;/+|\n]|\bet\b")
+PROVENANCE = ["_file", "_sheet", "_row", "_territory_hint"]
+MAX_ISSUES_PER_COLUMN = 1000  # beyond that, one summary issue keeps reports readable
+
+
+@dataclass
+class Validated:
+    recognised: Recognised
+    tables: dict[str, pd.DataFrame]  # kind -> accepted rows, typed, with provenance
+    rejected: pd.DataFrame  # one row per rejected spreadsheet row: _row, reasons
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return self.recognised.rows_read
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected)
+
+    @property
+    def rows_skipped(self) -> int:
+        return len(self.recognised.skipped)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - self.rows_rejected - self.rows_skipped
+
+
+def _public_aliases(spec: Spec) -> dict[str, str]:
+    return {
+        normalise_text(pd.Series([alias])).iloc[0]: cat.code
+        for cat in spec.publics
+        for alias in (cat.code, cat.label, *cat.aliases)
+    }
+
+
+_PARSERS = {
+    "number": (parse_numbers, "VALUE_NOT_NUMBER"),
+    "hours": (parse_hours, "VALUE_NOT_HOURS"),
+    "month": (parse_months, "VALUE_NOT_MONTH"),
+    "bool": (parse_bools, "VALUE_NOT_BOOL"),
+}
+
+
+def _clean_id(raw: pd.Series) -> pd.Series:
+    text = raw.astype("string").str.strip()
+    # a numeric cell read as text keeps a spurious ".0": identifiers are text
+    text = text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    return text.mask(text == "")
+
+
+class _Collector:
+    """Collects cell issues, capping their number per column."""
+
+    def __init__(self, rec: Recognised) -> None:
+        self.rec = rec
+        self.issues: list[Issue] = []
+        self.bad_rows: dict[int, list[str]] = {}
+
+    def cells(
+        self, code: str, column: str, mask: pd.Series, values: pd.Series | None, **params: Any
+    ) -> None:
+        rows = mask[mask.fillna(False)].index
+        if not len(rows):
+            return
+        label = self.rec.labels.get(column, column)
+        error = make_issue(code).severity == "error"
+        for n, row in enumerate(rows):
+            row = int(row)
+            if error:
+                self.bad_rows.setdefault(row, []).append(f"{label} : {code}")
+            if n < MAX_ISSUES_PER_COLUMN:
+                value = None if values is None else str(values.loc[row])
+                self.issues.append(
+                    make_issue(
+                        code,
+                        file=self.rec.raw.file,
+                        sheet=self.rec.raw.sheet,
+                        row=row,
+                        column=label,
+                        value=value,
+                        **params,
+                    )
+                )
+
+
+def _type_column(col: ColumnSpec, raw: pd.Series, rec: Recognised, out: _Collector) -> pd.Series:
+    shown = None if col.is_personal else raw
+    if col.type == "id":
+        return _clean_id(raw)
+    if col.type in ("text", "personal"):
+        text = raw.astype("string").str.strip()
+        return text.mask(text == "")
+    if col.type == "date":
+        values, bad = parse_dates(raw, date1904=rec.raw.date1904)
+        out.cells("VALUE_NOT_DATE", col.name, bad, shown)
+        return values
+    if col.type == "category":
+        norm = normalise_text(raw.astype("string"))
+        lookup = {
+            normalise_text(pd.Series([v])).iloc[0]: k
+            for k, vs in col.values.items()
+            for v in (k, *vs)
+        }
+        values = norm.map(lookup, na_action="ignore").astype("string")
+        unknown = norm.notna() & (norm != "") & values.isna()
+        out.cells("VALUE_CATEGORY_UNKNOWN", col.name, unknown, raw, allowed=", ".join(col.values))
+        return values
+    parser, code = _PARSERS[col.type]
+    values, bad = parser(raw)
+    out.cells(code, col.name, bad, shown)
+    return values
+
+
+def _publics(rec: Recognised, spec: Spec, out: _Collector) -> pd.DataFrame:
+    """One boolean column per public category, from the multi-valued cell and Oui/Non columns."""
+    data = rec.data
+    flags = pd.DataFrame(False, index=data.index, columns=list(spec.public_codes))
+    if "publics" in data:
+        aliases = _public_aliases(spec)
+        cells = data["publics"].astype("string")
+        uniques = cells.dropna().unique()
+        decoded: dict[str, set[str]] = {}
+        unknown_tokens: dict[str, str] = {}
+        for cell in uniques:
+            codes: set[str] = set()
+            for token in PUBLIC_SPLIT.split(str(cell)):
+                norm = normalise_text(pd.Series([token])).iloc[0]
+                if not norm:
+                    continue
+                if norm in aliases:
+                    codes.add(aliases[norm])
+                else:
+                    unknown_tokens.setdefault(str(cell), token.strip())
+            decoded[str(cell)] = codes
+        for code in spec.public_codes:
+            members = {c for c, codes in decoded.items() if code in codes}
+            flags[code] = cells.isin(members).fillna(False).astype(bool)
+        if unknown_tokens:
+            mask = cells.isin(list(unknown_tokens)).fillna(False)
+            first = mask[mask].index
+            # one warning per distinct unknown label, at its first row
+            seen: set[str] = set()
+            for row in first:
+                token = unknown_tokens[str(cells.loc[row])]
+                if token in seen:
+                    continue
+                seen.add(token)
+                out.issues.append(
+                    make_issue(
+                        "VALUE_PUBLIC_UNKNOWN",
+                        file=rec.raw.file,
+                        sheet=rec.raw.sheet,
+                        row=int(row),
+                        column=rec.labels["publics"],
+                        value=token,
+                    )
+                )
+    bool_columns = [c for c in data.columns if c.startswith(PUBLIC_PREFIX)]
+    if "qpv" in data:
+        bool_columns.append("qpv")
+    for column in bool_columns:
+        code = "QPV" if column == "qpv" else column[len(PUBLIC_PREFIX) :]
+        values, bad = parse_bools(data[column])
+        out.cells("VALUE_NOT_BOOL", column, bad, data[column])
+        flags[code] = flags[code] | values.fillna(False).astype(bool)
+    return flags.add_prefix("pub_")
+
+
+_SCHEMAS: dict[tuple[int, str, tuple[str, ...]], Any] = {}
+
+
+def _pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> Any:
+    """The pandera schema of a table kind for the columns a sheet has, built once per run."""
+    key = (id(spec), kind, columns)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = _build_pandera_schema(kind, columns, spec)
+    return _SCHEMAS[key]
+
+
+def _build_pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> Any:
+    import pandera.pandas as pa
+
+    table = spec.tables[kind]
+    cols: dict[str, Any] = {}
+    for name in columns:
+        col = table.column(name)
+        checks = []
+        lo, hi = col.min, col.max
+        if col.type == "date":
+            lo = pd.Timestamp(lo) if lo is not None else None
+            hi = pd.Timestamp(hi) if hi is not None else None
+        if lo is not None and hi is not None:
+            checks.append(pa.Check.in_range(lo, hi, name=f"range:{lo}..{hi}"))
+        elif lo is not None:
+            checks.append(pa.Check.ge(lo, name=f"range:>={lo}"))
+        elif hi is not None:
+            checks.append(pa.Check.le(hi, name=f"range:<={hi}"))
+        cols[name] = pa.Column(checks=checks, nullable=not col.not_null, coerce=False)
+    frame_checks = []
+    if "date_debut" in columns and "date_fin" in columns:
+        frame_checks.append(
+            pa.Check(
+                lambda df: (
+                    df["date_fin"].isna()
+                    | df["date_debut"].isna()
+                    | (df["date_fin"] >= df["date_debut"])
+                ),
+                name="dates_order",
+            )
+        )
+    return pa.DataFrameSchema(cols, checks=frame_checks, strict=False)
+
+
+def _run_pandera(
+    kind: str, typed: pd.DataFrame, spec: Spec, rec: Recognised, out: _Collector, table: TableSpec
+) -> None:
+    import pandera.errors as pe
+
+    columns = tuple(c for c in typed.columns if not c.startswith(("pub_", "_")))
+    schema = _pandera_schema(kind, columns, spec)
+    try:
+        schema.validate(typed, lazy=True)
+    except pe.SchemaErrors as exc:
+        cases = exc.failure_cases
+        for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+            rows = pd.Index(group["index"].dropna().astype(int).unique())
+            mask = pd.Series(True, index=rows)
+            if check == "not_nullable":
+                out.cells("VALUE_REQUIRED", str(column), mask, None)
+            elif check == "dates_order":
+                out.cells("DATES_INVERTED", "date_fin", mask, None)
+            elif str(check).startswith("range:"):
+                col = table.column(str(column))
+                shown = None if col.is_personal else rec.data[str(column)]
+                bounds = str(check)[len("range:") :].replace("..", " à ")
+                out.cells("VALUE_OUT_OF_RANGE", str(column), mask, shown, bounds=bounds)
+
+
+def validate(rec: Recognised, spec: Spec) -> Validated:
+    """Type, check and split the rows of one recognised sheet."""
+    out = _Collector(rec)
+    data = rec.data
+    # Excel error literals are reported on their cell, never read as empty or as text
+    errors_seen: dict[str, pd.Series] = {}
+    for column in data.columns:
+        mask = excel_error_mask(data[column])
+        if mask.any():
+            out.cells("VALUE_EXCEL_ERROR", column, mask, data[column])
+            errors_seen[column] = mask
+    clean = data.copy()
+    for column, mask in errors_seen.items():
+        clean.loc[mask, column] = pd.NA
+
+    typed_all: dict[str, pd.Series] = {}
+    for kind in rec.kinds:
+        table = spec.tables[kind]
+        for col in table.columns:
+            if col.name in clean and col.name not in typed_all and col.type != "publics":
+                typed_all[col.name] = _type_column(col, clean[col.name], rec, out)
+    publics = _publics(rec, spec, out) if "participants" in rec.kinds else None
+
+    provenance = pd.DataFrame(
+        {
+            "_file": rec.raw.file,
+            "_sheet": rec.raw.sheet or "",
+            "_row": data.index.astype("int64"),
+            "_territory_hint": rec.raw.source.territory_hint,
+        },
+        index=data.index,
+    )
+    tables: dict[str, pd.DataFrame] = {}
+    sheet_rejects: list[str] = []
+    for kind in rec.kinds:
+        table = spec.tables[kind]
+        if kind in rec.sheet_errors:
+            out.issues.extend(rec.sheet_errors[kind])
+            sheet_rejects.extend(f"{i.column} : {i.code}" for i in rec.sheet_errors[kind])
+            continue
+        names = [c.name for c in table.columns if c.name in typed_all]
+        typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index)
+        # the row numbers of the sheet are unique: they are pandera's failure-case index
+        _run_pandera(kind, typed, spec, rec, out, table)
+        if publics is not None and kind == "participants":
+            typed = typed.join(publics)
+        tables[kind] = typed.join(provenance)
+
+    bad = dict(out.bad_rows)
+    if sheet_rejects:
+        for row in data.index:
+            bad.setdefault(int(row), []).extend(sheet_rejects)
+    rejected_rows = pd.Index(sorted(bad), dtype="int64")
+    for kind in tables:
+        tables[kind] = tables[kind].drop(index=rejected_rows, errors="ignore")
+    rejected = pd.DataFrame(
+        {
+            "_row": rejected_rows,
+            "reasons": ["; ".join(dict.fromkeys(bad[r])) for r in rejected_rows],
+        }
+    )
+    return Validated(rec, tables, rejected, rec.issues + out.issues)

@@ -1,0 +1,155 @@
+"""Stage 6 — write: the report as JSON, xlsx (formatted, French labels) and csv.
+
+Every output goes to a temporary file in the destination folder and is renamed into place, so
+an interrupted run never leaves a truncated or half-new report. Text that a spreadsheet would
+take for a formula (starting with = + - @, tab or CR) is written as inert text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def inert_csv(value: Any) -> Any:
+    """Neutralise a csv cell that a spreadsheet would evaluate as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_json(data: dict[str, Any], target: Path) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(
+            json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+            encoding="utf-8",
+        )
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow([inert_csv(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(["" if v is None or v is pd.NA else inert_csv(v) for v in row])
+    return buffer.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, target: Path) -> None:
+    """UTF-8 with BOM and ';' so that Excel in French opens it right."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(csv_text(frame), encoding="utf-8-sig", newline="")
+
+
+HEADER_FILL = "1F4E78"
+MAX_WIDTH = 60
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return value.item()
+    return value
+
+
+def write_xlsx(views: list[Any], target: Path) -> None:
+    """One formatted sheet per view: title, bold header, number formats, widths, frozen
+    header, autofilter, landscape print fitted to the page width."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    for view in views:
+        ws = wb.create_sheet(view.name[:31])
+        ws.append([view.title])
+        ws["A1"].font = Font(bold=True, size=13)
+        header_row = 3
+        ws.append([])
+        columns = [str(c) for c in view.frame.columns]
+        ws.append(columns)
+        for cell in ws[header_row]:
+            cell.font = header_font
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        widths = [len(c) for c in columns]
+        formats = [view.formats.get(c) for c in columns]
+        for row in view.frame.itertuples(index=False, name=None):
+            values = [_cell_value(v) for v in row]
+            ws.append(values)
+            r = ws.max_row
+            for i, value in enumerate(values):
+                cell = ws.cell(row=r, column=i + 1)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a live formula
+                    widths[i] = max(widths[i], min(len(value), MAX_WIDTH))
+                elif value is not None:
+                    widths[i] = max(
+                        widths[i],
+                        len(f"{value:,.2f}") if isinstance(value, float) else len(str(value)),
+                    )
+                if formats[i]:
+                    cell.number_format = formats[i]
+        if view.name == "Synthèse":
+            # the summary's values carry their own formats
+            for r in range(header_row + 1, ws.max_row + 1):
+                label = ws.cell(row=r, column=1).value or ""
+                cell = ws.cell(row=r, column=2)
+                if "Taux" in label:
+                    cell.number_format = "0.0%"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "#,##0.00"
+        for i, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), MAX_WIDTH)
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+        if len(view.frame) and columns:
+            ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{ws.max_row}"
+        if view.note:
+            ws.append([])
+            ws.append([view.note])
+            ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    fixed = __import__("datetime").datetime(2000, 1, 1)
+    wb.properties.creator = "clausekit"
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    with atomic_path(target) as tmp:
+        wb.save(tmp)

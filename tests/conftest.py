@@ -1,0 +1,72 @@
+"""Shared test helpers: hand-built synthetic exports written to temporary folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+SECRET = b"test-secret"
+
+
+def write_xlsx(
+    path: Path, sheets: dict[str, list[list[Any]]], hidden: tuple[str, ...] = ()
+) -> Path:
+    """Write a workbook: one list of rows per sheet (row 1 first)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+PARTICIPANT_HEADER = ["N° participant", "Nom", "Prénom", "Date de naissance", "Public"]
+CONTRACT_HEADER = [
+    "N° participant",
+    "N° contrat",
+    "Opération",
+    "Entreprise",
+    "Type de contrat",
+    "Date de début",
+    "Date de fin",
+    "Mois",
+    "Heures réalisées",
+]
+OPERATION_HEADER = [
+    "Opération",
+    "Libellé de l'opération",
+    "Donneur d'ordre",
+    "Type de clause",
+    "Heures prévisionnelles",
+]
+
+
+def territory_workbook(
+    folder: Path,
+    territory: str,
+    participants: list[list[Any]],
+    contracts: list[list[Any]],
+    operations: list[list[Any]],
+) -> Path:
+    """A three-sheet export of one territory in ``folder/territory/export.xlsx``."""
+    return write_xlsx(
+        folder / territory / "export.xlsx",
+        {
+            "Participants": [PARTICIPANT_HEADER, *participants],
+            "Contrats": [CONTRACT_HEADER, *contracts],
+            "Opérations": [OPERATION_HEADER, *operations],
+        },
+    )
+
+
+@pytest.fixture
+def exports(tmp_path: Path) -> Path:
+    return tmp_path / "exports"

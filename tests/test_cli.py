@@ -1,0 +1,179 @@
+"""The CLI as a user runs it on the bundled samples: outputs, exit codes, JSON = library."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from clausekit.cli import app
+from clausekit.consolidate import build_report, check
+from clausekit.settings import Settings
+from clausekit.spec import load_spec, schemas_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("out")
+    result = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out)])
+    return out, result
+
+
+def test_consolidate_samples_writes_the_report(run: tuple[Path, object]) -> None:
+    out, result = run
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert (out / "rapport.xlsx").is_file()
+    assert (out / "rapport.json").is_file()
+    assert (out / "rejets.csv").is_file()
+    assert "Synthèse" in result.output  # type: ignore[attr-defined]
+    assert "dont BRSA" in result.output  # type: ignore[attr-defined]
+
+
+def test_samples_figures_match_the_generators_truth(run: tuple[Path, object]) -> None:
+    """ATTENDU.json is computed by the generator from its own model, not by reading files."""
+    out, _ = run
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    truth = json.loads((SAMPLES / "ATTENDU.json").read_text(encoding="utf-8"))
+    keys = (
+        "hours_forecast",
+        "hours_realised",
+        "participants",
+        "participants_brsa",
+        "participants_under_26",
+        "participants_ase",
+        "contracts",
+        "operations",
+    )
+    assert {k: report["totals"][k] for k in keys} == {k: truth[k] for k in keys}
+    by_territory = {t["territory"]: t for t in report["by_territory"]}
+    assert set(by_territory) == set(truth["by_territory"])
+    for territory, expected in truth["by_territory"].items():
+        got = by_territory[territory]
+        assert {k: got[k] for k in expected} == expected, territory
+
+
+def test_json_validates_against_schema(run: tuple[Path, object]) -> None:
+    out, _ = run
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    schema = json.loads((schemas_dir() / "rapport.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+
+
+def test_cli_json_equals_library_result(run: tuple[Path, object]) -> None:
+    out, _ = run
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    library, _ = build_report(check([SAMPLES]), spec=load_spec(), settings=Settings())
+    assert report == json.loads(json.dumps(library, ensure_ascii=False))
+
+
+def test_no_name_or_birth_date_in_any_output(run: tuple[Path, object]) -> None:
+    out, result = run
+    wb = load_workbook(next(SAMPLES.glob("Lens-Liévin/*.xlsx")), read_only=True)
+    ws = wb["Participants"]
+    rows = list(ws.iter_rows(min_row=5, values_only=True))
+    names = {str(r[1]) for r in rows if r[1]} | {str(r[2]) for r in rows if r[2]}
+    births = {r[3].strftime("%d/%m/%Y") for r in rows if r[3]} | {
+        r[3].strftime("%Y-%m-%d") for r in rows if r[3]
+    }
+    assert len(names) > 10 and len(births) > 10
+    texts = [result.output]  # type: ignore[attr-defined]
+    texts += [(out / n).read_text(encoding="utf-8-sig") for n in ("rapport.json", "rejets.csv")]
+    xlsx = load_workbook(out / "rapport.xlsx", read_only=True)
+    for sheet in xlsx.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            texts.append(" ".join(str(v) for v in row if v is not None))
+    blob = "\n".join(texts)
+    for secret in names | births:
+        assert secret not in blob
+
+
+def test_report_xlsx_has_one_sheet_per_table(run: tuple[Path, object]) -> None:
+    out, _ = run
+    wb = load_workbook(out / "rapport.xlsx")
+    assert wb.sheetnames[:7] == [
+        "Synthèse",
+        "Par territoire",
+        "Par donneur d'ordre",
+        "Par opération",
+        "Par type de clause",
+        "Par public",
+        "Suivi mensuel",
+    ]
+    ws = wb["Par territoire"]
+    assert ws.freeze_panes == "A4"
+    assert ws["A3"].value == "Territoire"
+    assert ws["A3"].font.bold
+
+
+def test_rejected_rows_give_exit_1_and_rejets_csv(tmp_path: Path) -> None:
+    data = tmp_path / "in"
+    shutil.copytree(SAMPLES, data)
+    from .conftest import CONTRACT_HEADER, PARTICIPANT_HEADER, write_xlsx
+
+    write_xlsx(
+        data / "Béthune" / "export.xlsx",
+        {
+            "Participants": [PARTICIPANT_HEADER, ["B1", "Nom", "Prénom", "01/02/1990", ""]],
+            "Contrats": [
+                CONTRACT_HEADER,
+                ["B1", "C1", "OP", "E", "CDD", "01/01/2025", "", "01/2025", "douze"],
+                ["B1", "C1", "OP", "E", "CDD", "01/01/2025", "", "02/2025", "12,5"],
+            ],
+        },
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["consolidate", str(data), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    rejets = (out / "rejets.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(rejets) == 2
+    assert rejets[1].endswith(";Contrats;2;Heures réalisées : VALUE_NOT_HOURS")
+    strict = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "s"), "--strict"])
+    assert strict.exit_code == 1
+    assert not (tmp_path / "s" / "rapport.json").exists()
+
+
+def test_bad_period_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["consolidate", str(SAMPLES), "-o", str(tmp_path), "--period", "2025-13"]
+    )
+    assert result.exit_code == 2
+    assert "Mois « 2025-13 » invalide" in result.output
+
+
+def test_no_readable_input_exits_3(tmp_path: Path) -> None:
+    bad = tmp_path / "export.xlsx"
+    bad.write_bytes(b"not a spreadsheet at all \x00\x01")
+    result = runner.invoke(app, ["consolidate", str(bad), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+
+
+def test_validate_json_output(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(SAMPLES), "--format", "json"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == payload["exit_code"] == 0
+    assert {s["kind"] for s in payload["sources"]} >= {"participants", "contrats", "operations"}
+
+
+def test_every_command_has_help() -> None:
+    import typer
+
+    command = typer.main.get_command(app)
+    for name, sub in command.commands.items():  # type: ignore[attr-defined]
+        assert sub.help and "Exemple" in sub.help, name
+
+
+def test_readme_is_up_to_date() -> None:
+    from clausekit.docs import render
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert render(readme) == readme, "lancez `make docs`"

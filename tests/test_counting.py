@@ -1,0 +1,182 @@
+"""Counting rules on hand-built cases; every expected figure is computed by hand here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from clausekit.consolidate import build_report, check
+from clausekit.settings import Settings
+from clausekit.spec import load_spec
+
+from .conftest import SECRET, territory_workbook, write_xlsx
+
+D = dt.date
+
+
+def report_for(paths: list[Path], **settings: object) -> dict:
+    checked = check(paths)
+    report, _ = build_report(
+        checked,
+        spec=load_spec(),
+        settings=Settings(**settings),
+        secret=SECRET,  # type: ignore[arg-type]
+    )
+    return report
+
+
+def by(report: dict, table: str, key: str) -> dict:
+    return {row[key]: row for row in report[table]}
+
+
+def test_person_in_two_territories_counts_once_in_total_and_once_per_territory(exports: Path):
+    # Alice works in both territories (different ids, same name and birth date); Bob in Lens.
+    territory_workbook(
+        exports,
+        "Lens",
+        [
+            ["L1", "Martin", "Alice", D(1990, 5, 1), "BRSA"],
+            ["L2", "Durand", "Bob", D(1985, 1, 1), ""],
+        ],
+        [
+            ["L1", "C1", "OP1", "Ent A", "CDD", D(2025, 1, 6), D(2025, 3, 31), "01/2025", 100],
+            ["L2", "C2", "OP1", "Ent A", "CDI", D(2025, 2, 1), None, "02/2025", 50],
+        ],
+        [["OP1", "Résidence A", "Maisons & Cités", "L2112-2", 1000]],
+    )
+    territory_workbook(
+        exports,
+        "Artois",
+        [["A9", "MARTIN", "alice", D(1990, 5, 1), ""]],
+        [["A9", "K1", "OPX", "Ent B", "Intérim", D(2025, 4, 1), D(2025, 4, 30), "04/2025", 20]],
+        [["OPX", "Canal", "Société du Canal Seine-Nord Europe", "Article 14", 500]],
+    )
+    report = report_for([exports])
+    totals = report["totals"]
+    assert totals["participants"] == 2  # Alice once, Bob
+    assert totals["participants_brsa"] == 1  # Alice's BRSA status (Lens) counts in the total
+    assert totals["hours_realised"] == 170.0
+    assert totals["hours_forecast"] == 1500.0
+    terr = by(report, "by_territory", "territory")
+    assert terr["Lens"]["participants"] == 2
+    assert terr["Artois"]["participants"] == 1
+    # per territory, the status is the one the territory recorded (Artois: none)
+    assert terr["Artois"]["participants_brsa"] == 0
+    assert terr["Lens"]["participants_brsa"] == 1
+    assert terr["Artois"]["hours_realised"] == 20.0
+    assert sum(t["participants"] for t in report["by_territory"]) == 3  # > total: footnote
+
+
+def test_forecast_repeated_on_denormalised_rows_counts_once_per_operation(exports: Path):
+    header = [
+        "Identifiant",
+        "Nom",
+        "Prénom",
+        "Né(e) le",
+        "N° contrat",
+        "N° marché",
+        "Maître d'ouvrage",
+        "Heures prévues",
+        "Période",
+        "Heures effectuées",
+    ]
+    rows = [
+        ["P1", "Roux", "Léa", D(2000, 1, 1), "C1", "M1", "SIA Habitat", 800, D(2025, 1, 1), 35],
+        ["P1", "Roux", "Léa", D(2000, 1, 1), "C1", "M1", "SIA Habitat", 800, D(2025, 2, 1), 40],
+        ["P2", "Noël", "Jean", D(1970, 6, 1), "C2", "M1", "SIA Habitat", 800, D(2025, 2, 1), 10],
+        ["P2", "Noël", "Jean", D(1970, 6, 1), "C3", "M2", "SANEF", 200, D(2025, 3, 1), 5],
+    ]
+    write_xlsx(exports / "Hénin" / "extraction.xlsx", {"Extraction": [header, *rows]})
+    report = report_for([exports])
+    assert report["totals"]["hours_forecast"] == 1000.0  # 800 (M1) + 200 (M2), not 4 rows
+    assert report["totals"]["hours_realised"] == 90.0
+    assert report["totals"]["realisation_rate"] == 0.09
+    assert report["totals"]["contracts"] == 3
+    assert report["totals"]["operations"] == 2
+    ops = {row["operation_id"]: row for row in report["by_operation"]}
+    assert ops["M1"]["hours_forecast"] == 800.0
+    assert ops["M1"]["hours_realised"] == 85.0
+    assert ops["M1"]["participants"] == 2
+    months = {m["month"]: m for m in report["monthly"]}
+    assert months["2025-02"]["hours_realised"] == 50.0
+    assert months["2025-02"]["active_participants"] == 2
+    assert months["2025-03"]["cumulative_hours"] == 90.0
+
+
+def test_under_26_is_strict_on_first_contract_start(exports: Path):
+    territory_workbook(
+        exports,
+        "Lens",
+        [
+            ["P1", "A", "Exactly26", D(1999, 3, 10), ""],  # 26 on 2025-03-10: not under 26
+            ["P2", "B", "DayBefore", D(1999, 3, 11), ""],  # 26 the day after: under 26
+            ["P3", "C", "Older", D(1980, 1, 1), "-26 ans"],
+        ],  # declared, but birth date wins
+        [
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 3, 10), None, "03/2025", 10],
+            ["P1", "C4", "OP1", "E", "CDD", D(2025, 6, 1), None, "06/2025", 10],
+            ["P2", "C2", "OP1", "E", "CDD", D(2025, 3, 10), None, "03/2025", 10],
+            ["P3", "C3", "OP1", "E", "CDD", D(2025, 3, 10), None, "03/2025", 10],
+        ],
+        [["OP1", "Op", "Ville", "L2112-2", 100]],
+    )
+    report = report_for([exports])
+    assert report["totals"]["participants"] == 3
+    assert report["totals"]["participants_under_26"] == 1
+    pub = by(report, "by_public", "public")
+    assert pub["JEUNE_M26"]["participants"] == 1
+    assert pub["JEUNE_M26"]["hours_realised"] == 10.0
+
+
+def test_zero_hours_is_not_a_participant(exports: Path):
+    territory_workbook(
+        exports,
+        "Lens",
+        [
+            ["P1", "A", "Worker", D(1990, 1, 1), "BRSA"],
+            ["P2", "B", "Idle", D(1990, 1, 1), "BRSA, ASE"],
+        ],
+        [
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 7.5],
+            ["P2", "C2", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 0],
+        ],
+        [["OP1", "Op", "Ville", "L2112-2", 100]],
+    )
+    report = report_for([exports])
+    assert report["totals"]["participants"] == 1
+    assert report["totals"]["participants_brsa"] == 1
+    assert report["totals"]["participants_ase"] == 0
+    assert report["totals"]["contracts"] == 1  # a contract with no hour is not counted
+    assert by(report, "by_public", "public")["ASE"]["participants"] == 0
+
+
+def test_immersion_hours_are_not_work_hours(exports: Path):
+    territory_workbook(
+        exports,
+        "Lens",
+        [["P1", "A", "Stagiaire", D(1990, 1, 1), ""]],
+        [["P1", "C1", "OP1", "E", "PMSMP", D(2025, 1, 1), None, "01/2025", 35]],
+        [["OP1", "Op", "Ville", "L2112-2", 100]],
+    )
+    report = report_for([exports])
+    assert report["totals"]["hours_realised"] == 0.0
+    assert report["totals"]["participants"] == 0
+
+
+def test_period_filters_hours_but_not_forecast(exports: Path):
+    territory_workbook(
+        exports,
+        "Lens",
+        [["P1", "A", "X", D(1990, 1, 1), ""]],
+        [
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 10],
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "02/2025", 20],
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "03/2025", 40],
+        ],
+        [["OP1", "Op", "Ville", "L2112-2", 1000]],
+    )
+    report = report_for([exports], period_start="2025-02", period_end="2025-03")
+    assert report["period"] == {"start": "2025-02", "end": "2025-03"}
+    assert report["totals"]["hours_realised"] == 60.0
+    assert report["totals"]["hours_forecast"] == 1000.0
+    assert report["totals"]["etp"] == round(60 / 1607, 2)
