@@ -96,22 +96,30 @@ def test_no_name_or_birth_date_in_any_output(run: tuple[Path, object]) -> None:
         assert secret not in blob
 
 
-def test_report_xlsx_has_one_sheet_per_table(run: tuple[Path, object]) -> None:
+def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, object]) -> None:
+    import zipfile
+
     out, _ = run
     wb = load_workbook(out / "rapport.xlsx")
-    assert wb.sheetnames[:7] == [
-        "Synthèse",
-        "Par territoire",
-        "Par donneur d'ordre",
-        "Par opération",
-        "Par type de clause",
-        "Par public",
-        "Suivi mensuel",
+    assert wb.sheetnames == [
+        "Synthèse", "Par territoire", "Par donneur d'ordre", "Par opération",
+        "Par type de clause", "Par public", "Par programme", "Par modalité", "Suivi mensuel",
+        "Mensuel programme", "Mensuel territoire", "Mensuel donneur", "Mensuel opération",
+        "Sources", "Anomalies", "Rejets",
     ]
     ws = wb["Par territoire"]
     assert ws.freeze_panes == "A4"
     assert ws["A3"].value == "Territoire"
     assert ws["A3"].font.bold
+    assert ws.auto_filter.ref == "A3:L6"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws["B4"].number_format == "#,##0.00"
+    # openpyxl does not load charts back: look for them in the package itself
+    with zipfile.ZipFile(out / "rapport.xlsx") as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 2
+        xml = " ".join(archive.read(n).decode() for n in charts)
+    assert "<lineChart>" in xml and "<barChart>" in xml
 
 
 def test_rejected_rows_give_exit_1_and_rejets_csv(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ from clausekit.spec import Spec
 
 UNKNOWN = "(non renseigné)"
 UNKNOWN_CLAUSE = "NON_RECONNU"
+UNKNOWN_MODE = "NON_RENSEIGNE"
+OTHER_PROGRAMME = "Autres"
 STAT_KEYS = (
     "hours_forecast",
     "hours_realised",
@@ -47,6 +49,32 @@ def clause_codes(labels: pd.Series, spec: Spec) -> pd.Series:
     return norm.map(
         lambda t: decoded.get(t, [UNKNOWN_CLAUSE]) if isinstance(t, str) else [UNKNOWN_CLAUSE]
     )
+
+
+def execution_modes(lines: pd.DataFrame, spec: Spec) -> pd.Series:
+    """How each line carried the clause out: from « Modalité » text, else the employer type."""
+    text = normalise_text(lines["modalite"].astype("string"))
+    compiled = [(m.code, [re.compile(p) for p in m.patterns]) for m in spec.execution_modes]
+    decoded: dict[Any, Any] = {}
+    for value in text.dropna().unique():
+        found = [code for code, pats in compiled if any(p.search(str(value)) for p in pats)]
+        decoded[value] = found[0] if found else None
+    by_text = text.map(decoded, na_action="ignore").astype("string")
+    employer = {e: m.code for m in spec.execution_modes for e in m.employers}
+    by_employer = lines["type_employeur"].astype("string").map(employer, na_action="ignore")
+    return by_text.fillna(by_employer).fillna(UNKNOWN_MODE).astype("string")
+
+
+def programmes(donneurs: pd.Series, settings: Settings) -> pd.Series:
+    """Programme of each contracting authority (settings.programmes), else « Autres »."""
+    norm = normalise_text(donneurs.astype("string")).fillna("")
+    out = pd.Series(OTHER_PROGRAMME, index=donneurs.index, dtype="string")
+    for name, members in reversed(settings.programmes):
+        for member in members:
+            needle = normalise_text(pd.Series([member])).iloc[0]
+            hit = norm.str.contains(rf"\b{re.escape(needle)}\b", regex=True)
+            out = out.mask(hit, name)
+    return out
 
 
 def age_on(birth: pd.Series, ref: pd.Series) -> pd.Series:
@@ -172,6 +200,48 @@ def _records(table: pd.DataFrame, rename: dict[str, str]) -> list[dict[str, Any]
     return out
 
 
+def month_range(start: str | None, end: str | None) -> list[str]:
+    """Every month from start to end inclusive ("YYYY-MM")."""
+    if not start or not end:
+        return []
+    return [str(p) for p in pd.period_range(start, end, freq="M")]
+
+
+def _monthly(
+    lines: pd.DataFrame, ops: pd.DataFrame, keys: list[str], months: list[str]
+) -> list[dict[str, Any]]:
+    """Hours per month worked, active participants and the cumulative series against the
+    group's forecast (forecast hours once per operation), every month of the period shown."""
+    if not months:
+        return []
+    group = keys or ["_all"]
+    if not keys:
+        lines = lines.assign(_all="total")
+        ops = ops.assign(_all="total")
+    hours = lines.groupby([*group, "month"], dropna=False)["hours"].sum()
+    active = lines[lines["hours"] > 0].groupby([*group, "month"], dropna=False)["person_key"]
+    active_n = active.nunique()
+    groups = pd.concat([lines[group], ops[group]]).drop_duplicates()
+    grid = groups.merge(pd.DataFrame({"month": months}), how="cross")
+    grid = grid.join(hours.rename("hours_realised"), on=[*group, "month"])
+    grid = grid.join(active_n.rename("active_participants"), on=[*group, "month"])
+    grid = grid.fillna({"hours_realised": 0.0, "active_participants": 0})
+    grid = grid.sort_values([*group, "month"], kind="stable")
+    grid["cumulative_hours"] = grid.groupby(group, dropna=False)["hours_realised"].cumsum()
+    forecast = ops.groupby(group, dropna=False)["hours_forecast"].sum()
+    grid = grid.join(forecast.rename("hours_forecast"), on=group)
+    grid["hours_forecast"] = grid["hours_forecast"].fillna(0.0)
+    grid["cumulative_rate"] = [
+        _rate(c, f) for c, f in zip(grid["cumulative_hours"], grid["hours_forecast"], strict=True)
+    ]
+    for col in ("hours_realised", "cumulative_hours", "hours_forecast"):
+        grid[col] = grid[col].astype(float).round(2)
+    grid["active_participants"] = grid["active_participants"].astype("int64")
+    if not keys:
+        grid = grid.drop(columns=["_all"])
+    return _records(grid, {})
+
+
 def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     """The report's tables as plain JSON-ready data (see report-contract.md)."""
     lines = data.lines
@@ -185,13 +255,15 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     ops["donneur_ordre"] = ops["donneur_ordre"].fillna(UNKNOWN)
     ops["operation"] = ops["operation_libelle"].fillna(ops["operation_id"]).astype("string")
     ops["clause_codes"] = clause_codes(ops["type_clause"], spec)
+    ops["programme"] = programmes(ops["donneur_ordre"], settings)
     lines = lines.copy()
     lines["op_key"] = (
         lines["territory"].astype("string") + "/" + lines["operation_id"].astype("string")
     )
-    op_attrs = ops.set_index("op_key")[["donneur_ordre", "operation", "clause_codes"]]
+    op_attrs = ops.set_index("op_key")[["donneur_ordre", "operation", "clause_codes", "programme"]]
     lines = lines.join(op_attrs, on="op_key")
     lines["donneur_ordre"] = lines["donneur_ordre"].fillna(UNKNOWN)
+    lines["programme"] = lines["programme"].fillna(OTHER_PROGRAMME)
     lines["operation"] = lines["operation"].fillna(lines["operation_id"]).fillna(UNKNOWN)
     lines["clause_codes"] = lines["clause_codes"].map(
         lambda c: c if isinstance(c, list) else [UNKNOWN_CLAUSE]
@@ -236,21 +308,21 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
                 }
             )
 
-    # monthly follow-up
-    monthly = []
-    if len(lines):
-        month_hours = lines.groupby("month")["hours"].sum().sort_index()
-        active = lines[lines["hours"] > 0].groupby("month")["person_key"].nunique()
-        cumulative = month_hours.cumsum()
-        for m, h, c in zip(month_hours.index, month_hours, cumulative, strict=True):
-            monthly.append(
-                {
-                    "month": str(m),
-                    "hours_realised": round(float(h), 2),
-                    "active_participants": int(active.get(m, 0)),
-                    "cumulative_hours": round(float(c), 2),
-                }
-            )
+    months = month_range(start, end)
+    monthly = _monthly(lines, ops, [], months)
+    monthly_by = {
+        "territory": _monthly(lines, ops, ["territory"], months),
+        "donneur_ordre": _monthly(lines, ops, ["donneur_ordre"], months),
+        "operation": _monthly(lines, ops, ["territory", "operation_id", "operation"], months),
+        "programme": _monthly(lines, ops, ["programme"], months),
+    }
+    by_programme = _breakdown(lines, ops, attrs, ["programme"], settings)
+    lines["execution_mode"] = execution_modes(lines, spec)
+    no_ops = ops.iloc[0:0].assign(execution_mode=pd.Series(dtype="string"))
+    by_mode = _breakdown(lines, no_ops, attrs, ["execution_mode"], settings)
+    mode_order = {m.code: i for i, m in enumerate(spec.execution_modes)}
+    by_mode = by_mode.sort_values("execution_mode", key=lambda s: s.map(mode_order).fillna(99))
+    by_mode = by_mode[["execution_mode", "hours_realised", "participants", "contracts"]]
 
     total = _records(totals.drop(columns=["_all"]), {})[0]
     return {
@@ -262,6 +334,12 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         "by_clause_type": _records(by_clause, {}),
         "by_public": by_public,
         "monthly": monthly,
+        "monthly_by_territory": monthly_by["territory"],
+        "monthly_by_donneur_ordre": monthly_by["donneur_ordre"],
+        "monthly_by_operation": monthly_by["operation"],
+        "monthly_by_programme": monthly_by["programme"],
+        "by_programme": _records(by_programme, {}),
+        "by_execution_mode": _records(by_mode, {}),
         "quality": {
             "participants_age_unknown": int(
                 (~attrs["age_known"]).reindex(worked.index).fillna(True).sum()

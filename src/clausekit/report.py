@@ -44,6 +44,13 @@ LABELS = {
     "value": "Valeur",
     "message": "Message",
     "reasons": "Motifs",
+    "programme": "Programme",
+    "execution_mode": "Modalité de mise en œuvre",
+    "cumulative_rate": "Taux cumulé",
+    "contract_type": "Type de contrat",
+    "exit": "Sortie",
+    "people": "Personnes",
+    "rate": "Taux",
 }
 
 # number format per column kind (Excel format codes; Excel shows them in the user's locale)
@@ -53,6 +60,8 @@ FORMATS = {
     "cumulative_hours": "#,##0.00",
     "realisation_rate": "0.0%",
     "etp": "#,##0.00",
+    "cumulative_rate": "0.0%",
+    "rate": "0.0%",
 }
 
 FOOTNOTE_PEOPLE = (
@@ -84,13 +93,31 @@ class View:
     frame: pd.DataFrame  # French column headers
     formats: dict[str, str]  # French header -> number format
     note: str | None = None
+    chart: Chart | None = None
 
 
-def _view(name: str, title: str, records: list[dict[str, Any]], note: str | None = None) -> View:
+@dataclass(frozen=True)
+class Chart:
+    """A native Excel chart over columns of the view (French headers)."""
+
+    kind: str  # "bar" | "line"
+    title: str
+    x: str
+    ys: tuple[str, ...]
+    y_title: str = ""
+
+
+def _view(
+    name: str,
+    title: str,
+    records: list[dict[str, Any]],
+    note: str | None = None,
+    chart: Chart | None = None,
+) -> View:
     frame = pd.DataFrame.from_records(records)
     formats = {LABELS.get(c, c): FORMATS[c] for c in frame.columns if c in FORMATS}
     frame = frame.rename(columns=LABELS)
-    return View(name, title, frame, formats, note)
+    return View(name, title, frame, formats, note, chart)
 
 
 def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
@@ -133,8 +160,41 @@ def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[V
             "Participants par public (statut à l'entrée)",
             report["by_public"],
             FOOTNOTE_PEOPLE,
+            Chart("bar", "Participants par public", "Public", ("Participants",), "Personnes"),
         ),
-        _view("Suivi mensuel", "Suivi mensuel des heures réalisées", report["monthly"]),
+        _view(
+            "Par programme",
+            "Par programme (tous donneurs d'ordre confondus : ERBM, CSNE…)",
+            report["by_programme"],
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par modalité",
+            "Par modalité de mise en œuvre de la clause",
+            report["by_execution_mode"],
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Suivi mensuel",
+            "Suivi mensuel des heures réalisées (cumul face aux heures prévisionnelles)",
+            report["monthly"],
+            None,
+            Chart(
+                "line",
+                "Heures réalisées cumulées et heures prévisionnelles",
+                "Mois",
+                ("Heures cumulées", "Heures prévisionnelles", "Heures réalisées"),
+                "Heures",
+            ),
+        ),
+        _view("Mensuel programme", "Suivi mensuel par programme", report["monthly_by_programme"]),
+        _view("Mensuel territoire", "Suivi mensuel par territoire", report["monthly_by_territory"]),
+        _view(
+            "Mensuel donneur",
+            "Suivi mensuel par donneur d'ordre",
+            report["monthly_by_donneur_ordre"],
+        ),
+        _view("Mensuel opération", "Suivi mensuel par opération", report["monthly_by_operation"]),
         _view("Sources", "Fichiers lus et conservation des lignes", report["sources"]),
         _view(
             "Anomalies",

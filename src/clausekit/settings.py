@@ -7,6 +7,14 @@ from typing import Any
 
 AGE_REFERENCES = ("first_contract_start", "period_start")
 
+# Programmes followed "all contracting authorities together" (DOMAIN.md §1): a contracting
+# authority belongs to a programme when its name contains one of these names (case, accents
+# and punctuation ignored).
+DEFAULT_PROGRAMMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ERBM", ("Maisons & Cités", "SIA Habitat", "Pas-de-Calais Habitat")),
+    ("CSNE", ("Société du Canal Seine-Nord Europe", "Canal Seine-Nord", "SANEF", "SNCF")),
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -16,9 +24,11 @@ class Settings:
     min_hours_participant: float = 1.0  # a participant worked at least this many hours
     period_start: str | None = None  # "YYYY-MM"; None: from the data
     period_end: str | None = None
+    programmes: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_PROGRAMMES
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("period_start")
         data.pop("period_end")
+        data["programmes"] = {name: list(members) for name, members in self.programmes}
         return data

@@ -73,10 +73,19 @@ class ClauseType:
 
 
 @dataclass(frozen=True)
+class ExecutionMode:
+    code: str
+    label: str
+    patterns: tuple[str, ...]
+    employers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Spec:
     tables: dict[str, TableSpec]
     publics: tuple[PublicCategory, ...]
     clause_types: tuple[ClauseType, ...]
+    execution_modes: tuple[ExecutionMode, ...] = ()
 
     @property
     def public_codes(self) -> tuple[str, ...]:
@@ -130,4 +139,9 @@ def load_spec(folder: Path | None = None) -> Spec:
     clause_types = tuple(
         ClauseType(code, v["label"], tuple(v.get("patterns", ()))) for code, v in ct.items()
     )
-    return Spec(tables=tables, publics=publics, clause_types=clause_types)
+    em = _load_toml(folder / "execution_modes.toml")["modes"]
+    modes = tuple(
+        ExecutionMode(code, v["label"], tuple(v.get("patterns", ())), tuple(v.get("employers", ())))
+        for code, v in em.items()
+    )
+    return Spec(tables=tables, publics=publics, clause_types=clause_types, execution_modes=modes)

@@ -83,6 +83,29 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
+def _add_chart(ws: Any, view: Any, header_row: int) -> None:
+    """A native Excel chart beside the table (bars or lines over the view's columns)."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.utils import get_column_letter
+
+    spec = view.chart
+    columns = [str(c) for c in view.frame.columns]
+    if spec.x not in columns or not all(y in columns for y in spec.ys):
+        return
+    first, last = header_row + 1, header_row + len(view.frame)
+    chart = LineChart() if spec.kind == "line" else BarChart()
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title
+    chart.height, chart.width = 9, 18
+    for y in spec.ys:
+        col = columns.index(y) + 1
+        data = Reference(ws, min_col=col, min_row=header_row, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+    x_col = columns.index(spec.x) + 1
+    chart.set_categories(Reference(ws, min_col=x_col, min_row=first, max_row=last))
+    ws.add_chart(chart, f"{get_column_letter(len(columns) + 2)}{header_row}")
+
+
 def write_xlsx(views: list[Any], target: Path) -> None:
     """One formatted sheet per view: title, bold header, number formats, widths, frozen
     header, autofilter, landscape print fitted to the page width."""
@@ -142,6 +165,8 @@ def write_xlsx(views: list[Any], target: Path) -> None:
             ws.append([])
             ws.append([view.note])
             ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
+        if view.chart is not None and len(view.frame):
+            _add_chart(ws, view, header_row)
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
