@@ -102,10 +102,22 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     out, _ = run
     wb = load_workbook(out / "rapport.xlsx")
     assert wb.sheetnames == [
-        "Synthèse", "Par territoire", "Par donneur d'ordre", "Par opération",
-        "Par type de clause", "Par public", "Par programme", "Par modalité", "Suivi mensuel",
-        "Mensuel programme", "Mensuel territoire", "Mensuel donneur", "Mensuel opération",
-        "Sources", "Anomalies", "Rejets",
+        "Synthèse",
+        "Par territoire",
+        "Par donneur d'ordre",
+        "Par opération",
+        "Par type de clause",
+        "Par public",
+        "Par programme",
+        "Par modalité",
+        "Suivi mensuel",
+        "Mensuel programme",
+        "Mensuel territoire",
+        "Mensuel donneur",
+        "Mensuel opération",
+        "Qualité",
+        "Anomalies",
+        "Rejets",
     ]
     ws = wb["Par territoire"]
     assert ws.freeze_panes == "A4"
@@ -185,3 +197,20 @@ def test_readme_is_up_to_date() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert render(readme) == readme, "lancez `make docs`"
+
+
+def test_csv_and_markdown_formats(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "csv", "-f", "markdown"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "rapport.xlsx").exists()  # only what was asked (+ rejets.csv)
+    territory = (out / "tableaux" / "par_territoire.csv").read_text(encoding="utf-8-sig")
+    assert territory.splitlines()[0].startswith("Territoire;Heures prévisionnelles;")
+    markdown = (out / "rapport.md").read_text(encoding="utf-8")
+    assert "## Par territoire" in markdown
+    assert "| Taux de réalisation | " in markdown
+    bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "pdf"])
+    assert bad.exit_code == 2
+    assert "Format « pdf » inconnu" in bad.output

@@ -334,7 +334,7 @@ def test_member_lying_about_its_size_is_never_inflated_past_it(base: Path, tmp_p
     path = rewrite(base, tmp_path / "liar.xlsx")
     patch_central_size(path, SHEET, 100)  # declares 100 bytes, holds more
     result = run(path)
-    assert [i.code for i in result.fatal] in (["FILE_UNREADABLE"], ["FILE_HOSTILE"])
+    assert "supérieure à l'annonce" in only_fatal(result, "FILE_HOSTILE").message
 
 
 def test_too_many_members(base: Path, tmp_path: Path) -> None:
@@ -644,4 +644,152 @@ def test_encrypted_ods(tmp_path: Path) -> None:
         )
 
     locked = rewrite(path, tmp_path / "locked.ods", {"META-INF/manifest.xml": encrypt})
+    only_fatal(run(locked), "FILE_ENCRYPTED")
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def test_sheet_disguised_as_an_image_is_still_scanned(base: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(base) as zf:
+        sheet = zf.read(SHEET)
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    rels = {"xl/_rels/workbook.xml.rels": lambda d: d.replace(b"sheet1.xml", b"sheet1.png")}
+    extra = {"xl/worksheets/sheet1.png": sheet.replace(b"</sheetData>", far)}
+    path = rewrite(base, tmp_path / "disguised.xlsx", rels, extra=extra)
+    assert "plage démesurée" in only_fatal(run(path), "FILE_HOSTILE").message
+    image = {"xl/media/image1.png": b"\n<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"}
+    path = rewrite(base, tmp_path / "image.xlsx", extra=image)
+    only_fatal(run(path), "FILE_HOSTILE")
+    real = {"xl/media/image1.png": b"\x89PNG\r\n\x1a\n" + os.urandom(2000)}
+    assert run(rewrite(base, tmp_path / "png.xlsx", extra=real)).fatal == []
+
+
+def test_large_clean_sheet_across_many_chunks(base: Path, tmp_path: Path) -> None:
+    rows = [
+        b'<row r="%d">' % r
+        + b"".join(b'<c r="%s%d" t="n"><v>%d</v></c>' % (c, r, r) for c in (b"A", b"B", b"C"))
+        + (b'<c r="D%d"><f>A%d*2</f><v>%d</v></c>' % (r, r, 2 * r))
+        + b"</row>"
+        for r in range(2, 40_000)
+    ]
+    rows[15_000] = rows[15_000].replace(b"<v>30004</v>", b"")  # row 15002 loses its value
+    data = b"".join(rows)
+    assert len(data) > 4 * (1 << 20)
+
+    def replace_data(sheet: bytes) -> bytes:
+        start = sheet.index(b"<sheetData>") + len(b"<sheetData>")
+        return sheet[:start] + data + sheet[sheet.index(b"</sheetData>") :]
+
+    path = rewrite(base, tmp_path / "large.xlsx", {SHEET: replace_data})
+    result = run(path)
+    assert result.fatal == []
+    assert [(i.code, i.row, param(i, "cell")) for i in result.issues] == [
+        ("VALUE_FORMULA_NO_CACHE", 15_002, "D15002")
+    ]
+
+
+def test_ods_formula_without_value_and_error_cell(tmp_path: Path) -> None:
+    path = tmp_path / "export.ods"
+    pd.DataFrame({"Nom": ["A"]}).to_excel(path, engine="odf", index=False, sheet_name="Suivi")
+    row = (
+        b'<table:table-row><table:table-cell table:formula="of:=[.A1]"/>'
+        b'<table:table-cell table:formula="of:=1/0" office:value-type="float" office:value="0" '
+        b'calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>'
+        b"</table:table-row>"
+    )
+    edit = {"content.xml": lambda d: d.replace(b"</table:table>", row + b"</table:table>")}
+    result = run(rewrite(path, tmp_path / "f.ods", edit))
+    assert result.fatal == []
+    found = [(i.code, i.sheet, i.row, i.value, param(i, "cell")) for i in result.issues]
+    assert found == [
+        ("VALUE_FORMULA_NO_CACHE", "Suivi", 3, None, "A3"),
+        ("VALUE_EXCEL_ERROR", "Suivi", 3, "#DIV/0!", "B3"),
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_not_opened(tmp_path: Path) -> None:
+    pipe = tmp_path / "export.xlsx"
+    os.mkfifo(pipe)
+    assert "ordinaire" in only_fatal(run(pipe), "FILE_UNREADABLE").message
+    assert sniff_format(pipe) == "unknown"
+
+
+def test_mutated_files_never_raise(base: Path, tmp_path: Path) -> None:
+    """Random damage to the XML or to the bytes: preflight answers, quickly, without raising."""
+    import random
+
+    rng = random.Random(20251125)
+    ods = tmp_path / "seed.ods"
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_excel(ods, engine="odf", index=False)
+    tokens = [
+        b"<", b">", b'"', b"<c>", b'<c r="A', b"<f>", b"<v/>", b"<row>", b'<row r="9999999999">',
+        b'<c r="B2" t="e"><v>#N/A</v></c>', b"<![CDATA[", b"&#0;", b'<dimension ref="',
+        b'table:number-columns-repeated="99999999999999"', b"<table:table-cell>", b"\x00",
+    ]  # fmt: skip
+    seeds = []
+    for source in (base, ods):
+        with zipfile.ZipFile(source) as zf:
+            seeds.append([(i.filename, zf.read(i.filename)) for i in zf.infolist()])
+    for n in range(150):
+        members = seeds[n % 2]
+        path = tmp_path / ("m.xlsx" if n % 2 == 0 else "m.ods")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members:
+                mutated = bytearray(data)
+                if name.endswith(".xml") and rng.random() < 0.5:
+                    for _ in range(rng.randint(1, 8)):
+                        pos = rng.randrange(len(mutated) + 1)
+                        mutated[pos:pos] = rng.choice(tokens)
+                zf.writestr(name, bytes(mutated))
+        if n % 5 == 0:  # damage the container too
+            raw = bytearray(path.read_bytes())
+            for _ in range(4):
+                raw[rng.randrange(len(raw))] = rng.randrange(256)
+            path.write_bytes(bytes(raw))
+        result = run(path)
+        assert result.format in ("xlsx", "ods", "unknown")
+        assert all(i.severity == "error" for i in result.fatal if i.code != "FILE_LOCK_SKIPPED")
+
+
+def test_cached_value_split_from_its_formula_by_a_chunk_boundary(
+    base: Path, tmp_path: Path
+) -> None:
+    from clausekit.safety import _CHUNK  # the scan reads stored members in chunks of this size
+
+    with zipfile.ZipFile(base) as zf:
+        sheet = zf.read(SHEET)
+    start = sheet.index(b"</sheetData>")
+    formula = b'<row r="500"><c r="D500"><f>A1*2</f><v>4</v></c><c r="E500" t="e"><v>#REF!</v>'
+    for split in (formula.index(b"<v>4") + 2, formula.index(b"<v>#") + 2):
+        padding = b" " * (_CHUNK - start - split)  # whitespace between elements is allowed
+        data = sheet[:start] + padding + formula + b"</c></row>" + sheet[start:]
+        path = tmp_path / f"split{split}.xlsx"
+        with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w") as zout:
+            for info in zin.infolist():
+                content = data if info.filename == SHEET else zin.read(info.filename)
+                zout.writestr(info.filename, content, compress_type=zipfile.ZIP_STORED)
+        result = run(path)
+        assert result.fatal == []
+        assert [(i.code, i.value, param(i, "cell")) for i in result.issues] == [
+            ("VALUE_EXCEL_ERROR", "#REF!", "E500")
+        ]
+
+
+def test_unusual_compression_and_zip_encryption(base: Path, tmp_path: Path) -> None:
+    bz2 = tmp_path / "bz2.xlsx"
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(bz2, "w") as zout:
+        for info in zin.infolist():
+            method = zipfile.ZIP_BZIP2 if info.filename == SHEET else zipfile.ZIP_DEFLATED
+            zout.writestr(info.filename, zin.read(info.filename), compress_type=method)
+    assert "compression" in only_fatal(run(bz2), "FILE_UNREADABLE").message
+
+    locked = rewrite(base, tmp_path / "zipcrypto.xlsx")
+    data = bytearray(locked.read_bytes())
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:  # set the "encrypted" flag of every member in the central directory
+        data[pos + 8] |= 0x1
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    locked.write_bytes(bytes(data))
     only_fatal(run(locked), "FILE_ENCRYPTED")

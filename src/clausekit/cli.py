@@ -126,6 +126,15 @@ def consolidate(
         str | None,
         typer.Option("--period", help="Période AAAA-MM:AAAA-MM (par défaut : celle des données)."),
     ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Sorties à écrire, répétable : xlsx, json, csv (un fichier par tableau), "
+            "markdown. Par défaut : xlsx et json.",
+        ),
+    ] = None,
     strict: Strict = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="N'afficher que les erreurs.")
@@ -141,7 +150,8 @@ def consolidate(
 
     try:
         settings = Settings(**_parse_period(period))  # type: ignore[arg-type]
-        result = run(paths, output, settings=settings, strict=strict)
+        chosen = _parse_formats(formats)
+        result = run(paths, output, settings=settings, strict=strict, formats=chosen)
     except ClausekitError as exc:
         _fail(exc, debug)
         return
@@ -163,6 +173,21 @@ def consolidate(
         for path in result.outputs:
             console.print(f"Écrit : {path}", markup=False)
     raise typer.Exit(int(result.exit_code))
+
+
+def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
+    from clausekit.consolidate import FORMATS
+    from clausekit.errors import UsageError
+
+    if not formats:
+        return ("xlsx", "json")
+    chosen = [f.strip().lower() for item in formats for f in item.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        raise UsageError(
+            f"Format « {unknown[0]} » inconnu : choisissez parmi {', '.join(FORMATS)}."
+        )
+    return tuple(dict.fromkeys(chosen))
 
 
 def _parse_period(period: str | None) -> dict[str, str]:

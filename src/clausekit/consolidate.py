@@ -20,7 +20,15 @@ from clausekit.report import views
 from clausekit.settings import Settings
 from clausekit.spec import Spec, load_spec
 from clausekit.validate import Validated, validate
-from clausekit.write import write_csv, write_json, write_xlsx
+from clausekit.write import (
+    write_csv,
+    write_json,
+    write_markdown,
+    write_tables_csv,
+    write_xlsx,
+)
+
+FORMATS = ("xlsx", "json", "csv", "markdown")
 
 UNREADABLE_CODES = frozenset(
     {
@@ -147,6 +155,7 @@ def consolidate(
     strict: bool = False,
     secret: bytes | None = None,
     limits: ReadLimits | None = None,
+    formats: tuple[str, ...] = ("xlsx", "json"),
 ) -> ConsolidationResult:
     """Consolidate every export under ``paths`` and write the report into ``out_dir``.
 
@@ -167,14 +176,21 @@ def consolidate(
         return result
     rejects = checked.rejects
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {
-        "json": out_dir / "rapport.json",
-        "xlsx": out_dir / "rapport.xlsx",
-        "rejets": out_dir / "rejets.csv",
-    }
-    write_json(report, targets["json"])
-    write_xlsx(views(report, rejects), targets["xlsx"])
-    write_csv(rejects, targets["rejets"])
-    result.outputs = list(targets.values())
+    tables = views(report, rejects)
+    outputs: list[Path] = []
+    if "json" in formats:
+        write_json(report, out_dir / "rapport.json")
+        outputs.append(out_dir / "rapport.json")
+    if "xlsx" in formats:
+        write_xlsx(tables, out_dir / "rapport.xlsx")
+        outputs.append(out_dir / "rapport.xlsx")
+    if "markdown" in formats:
+        write_markdown(tables, out_dir / "rapport.md")
+        outputs.append(out_dir / "rapport.md")
+    if "csv" in formats:
+        outputs += write_tables_csv(tables[:-1], out_dir / "tableaux")
+    write_csv(rejects, out_dir / "rejets.csv")
+    outputs.append(out_dir / "rejets.csv")
+    result.outputs = outputs
     result.elapsed = time.monotonic() - started
     return result

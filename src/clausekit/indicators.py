@@ -344,6 +344,9 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
             "participants_age_unknown": int(
                 (~attrs["age_known"]).reindex(worked.index).fillna(True).sum()
             ),
+            "participants_status_unknown": int(
+                (~data.people["listed"].reindex(worked.index).fillna(False).astype(bool)).sum()
+            ),
             "possible_duplicates": len(data.duplicates),
         },
     }

@@ -130,6 +130,7 @@ def merge(
         flags = parts.groupby("person_key")[pub_cols].any()
         birth = parts.groupby("person_key")["date_naissance"].min()
         people = flags.join(birth)
+        people["listed"] = True
         local = parts.groupby(["territory", "person_key"])
         people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
         # possible duplicates for review: one key, several ids
@@ -150,7 +151,7 @@ def merge(
                 )
     else:
         id_map = pd.Series(dtype="string")
-        people = pd.DataFrame(columns=[*pub_cols, "date_naissance"])
+        people = pd.DataFrame(columns=[*pub_cols, "date_naissance", "listed"])
         people_by_territory = pd.DataFrame(
             columns=[*pub_cols, "date_naissance"],
             index=pd.MultiIndex.from_tuples([], names=["territory", "person_key"]),
@@ -264,6 +265,7 @@ def merge(
         if len(missing):
             extra = pd.DataFrame(False, index=missing, columns=pub_cols)
             extra["date_naissance"] = pd.NaT
+            extra["listed"] = False
             people = pd.concat([people, extra]) if len(people) else extra
         lines = lines.drop(columns=[c for c in ("nom", "prenom") if c in lines])
     else:

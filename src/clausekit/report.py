@@ -120,14 +120,52 @@ def _view(
     return View(name, title, frame, formats, note, chart)
 
 
+AGE_REFERENCE_LABELS = {
+    "first_contract_start": "début du premier contrat de la période",
+    "period_start": "début de la période",
+}
+
+
 def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """Key figures first, then the period, the settings and the sources behind them."""
     totals = report["totals"]
-    return pd.DataFrame(
-        {
-            "Indicateur": [label for _, label in SUMMARY_ROWS],
-            "Valeur": [totals[key] for key, _ in SUMMARY_ROWS],
-        }
-    )
+    settings = report["settings"]
+    period = report["period"]
+    sources = report["sources"]
+    quality = report.get("quality", {})
+    rows: list[tuple[str, Any]] = [(label, totals[key]) for key, label in SUMMARY_ROWS]
+    exits = report.get("exits")
+    if exits:
+        rows += [
+            (
+                "Sorties dynamiques (personnes)",
+                exits["durable"] + exits["transition"] + exits["positive"],
+            ),
+            ("dont emplois durables", exits["durable"]),
+            ("dont emplois de transition", exits["transition"]),
+            ("dont sorties positives", exits["positive"]),
+        ]
+    rows += [
+        ("", None),
+        ("Période", f"{period['start']} à {period['end']}"),
+        ("Diviseur ETP (heures)", settings["etp_hours"]),
+        (
+            "Âge apprécié à la date du",
+            AGE_REFERENCE_LABELS.get(settings["age_reference"], settings["age_reference"]),
+        ),
+        ("Heures minimum pour être participant", settings["min_hours_participant"]),
+        ("Feuilles lues", len(sources)),
+        ("Lignes lues", sum(s["rows_read"] for s in sources)),
+        ("Lignes rejetées", sum(s["rows_rejected"] for s in sources)),
+        ("Participants sans âge connu", quality.get("participants_age_unknown")),
+        (
+            "Participants absents des tables participants",
+            quality.get("participants_status_unknown"),
+        ),
+        ("Doublons possibles de personnes", quality.get("possible_duplicates")),
+        ("Version de clausekit", report["clausekit_version"]),
+    ]
+    return pd.DataFrame({"Indicateur": [r[0] for r in rows], "Valeur": [r[1] for r in rows]})
 
 
 def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[View]:
@@ -195,7 +233,13 @@ def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[V
             report["monthly_by_donneur_ordre"],
         ),
         _view("Mensuel opération", "Suivi mensuel par opération", report["monthly_by_operation"]),
-        _view("Sources", "Fichiers lus et conservation des lignes", report["sources"]),
+        _view(
+            "Qualité",
+            "Qualité des données : lignes lues, acceptées, rejetées et ignorées par source",
+            report["sources"],
+            "Lignes lues = acceptées + rejetées + ignorées (lignes vides, lignes de total). "
+            "Les colonnes non reconnues et les autres anomalies sont dans la feuille Anomalies.",
+        ),
         _view(
             "Anomalies",
             "Anomalies relevées",

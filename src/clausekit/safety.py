@@ -28,6 +28,7 @@ import html
 import lzma
 import posixpath
 import re
+import stat
 import struct
 import zipfile
 import zlib
@@ -110,6 +111,7 @@ _MAX_CARRY = 1024 * 1024  # longest run without '<' kept whole when scanning XML
 _MAX_CENTRAL_DIR = 32 * 1024 * 1024  # central directory bytes we agree to read
 _MAX_SMALL_PART = 32 * 1024 * 1024  # workbook.xml, rels, manifest: read whole up to this
 _RATIO_FLOOR = 1024 * 1024  # members smaller than this are not ratio-checked
+_MAX_CELL_TAIL = 256 * 1024  # a cell longer than this is checked without its continuation
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_EMPTY = b"PK\x05\x06"
@@ -175,6 +177,7 @@ _FAST_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL_TAG = re.compile(rb"<" + _NS + rb"c(?=[\s/>])([^>]*)>")
 _EMPTY_V = re.compile(rb"\s*<" + _NS + rb"v(?:\s[^>]*)?(?:/>|>\s*</)")
 _V_TEXT = re.compile(rb"<" + _NS + rb"v(?:\s[^>]*)?>([^<]*)<")
+_ERROR_TYPE = re.compile(rb"t=(?:\"e\"|'e')")
 _ESCAPES = re.compile(rb"&#?[A-Za-z0-9]{1,32};|_x[0-9A-Fa-f]{4}_")
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
@@ -289,6 +292,8 @@ def sniff_format(path: Path) -> str:
     """
     path = Path(path)
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return "unknown"
         with path.open("rb") as fh:
             detection = _detect(fh, str(path), Limits())
             if detection.zip is not None:
@@ -412,8 +417,7 @@ def _detect_zip(fh: IO[bytes], head: bytes, file: str, limits: Limits) -> _Detec
         fh.seek(0)
         archive = zipfile.ZipFile(fh)
     except _READ_ERRORS:
-        reason = "archive zip tronquée ou corrompue"
-        return _Detection(kind, make_issue("FILE_UNREADABLE", file=file, reason=reason))
+        return _Detection(kind, make_issue("FILE_UNREADABLE", file=file, reason=_CORRUPT))
     names = set(archive.namelist())
     if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
         return _Detection("xlsx", zip=archive)
@@ -444,6 +448,9 @@ class _CfbError(Exception):
 
 _END_OF_CHAIN = 0xFFFFFFFE
 _ENCRYPTION_NAMES = ("EncryptedPackage", "EncryptionInfo")
+_MAX_FAT_SECTORS = 1 << 16  # a FAT this size maps 4 GiB of 512-byte sectors
+_MAX_DIR_SECTORS = 4096  # 16,384 directory entries at least
+_MAX_OLE_SEARCH = 256 * 1024 * 1024  # bytes searched when the compound file is malformed
 
 
 def _cfb_entries(fh: IO[bytes], size: int) -> list[tuple[str, int, int]]:
@@ -459,8 +466,9 @@ def _cfb_entries(fh: IO[bytes], size: int) -> list[tuple[str, int, int]]:
     n_sectors = max(0, (size - sector) // sector) + 1
     n_fat, first_dir = struct.unpack_from("<LL", header, 44)
     first_difat, n_difat = struct.unpack_from("<LL", header, 68)
-    if n_fat > n_sectors or n_difat > n_sectors:
+    if n_fat > min(n_sectors, _MAX_FAT_SECTORS) or n_difat > n_sectors:
         raise _CfbError("bad counts")
+    per_sector = sector // 4
 
     def read_sector(sid: int) -> bytes:
         if sid >= n_sectors:
@@ -474,16 +482,23 @@ def _cfb_entries(fh: IO[bytes], size: int) -> list[tuple[str, int, int]]:
     fat_sectors = [s for s in struct.unpack_from("<109L", header, 76) if s < _END_OF_CHAIN]
     sid, seen = first_difat, 0
     while sid < _END_OF_CHAIN and seen < n_difat and len(fat_sectors) < n_fat:
-        words = struct.unpack(f"<{sector // 4}L", read_sector(sid))
+        words = struct.unpack(f"<{per_sector}L", read_sector(sid))
         fat_sectors.extend(s for s in words[:-1] if s < _END_OF_CHAIN)
         sid, seen = words[-1], seen + 1
-    fat: list[int] = []
-    for fat_sid in fat_sectors[:n_fat]:
-        fat.extend(struct.unpack(f"<{sector // 4}L", read_sector(fat_sid)))
+    del fat_sectors[n_fat:]
+
+    def next_sector(sid: int) -> int:
+        """The FAT entry of ``sid``, read lazily (the FAT itself may be large)."""
+        index, slot = divmod(sid, per_sector)
+        if index >= len(fat_sectors):
+            raise _CfbError("sector outside the FAT")
+        entry: int = struct.unpack_from("<L", read_sector(fat_sectors[index]), slot * 4)[0]
+        return entry
+
     entries: list[tuple[str, int, int]] = []
     sid, visited = first_dir, set[int]()
     while sid < _END_OF_CHAIN:
-        if sid in visited or sid >= len(fat) or len(visited) > n_sectors:
+        if sid in visited or len(visited) >= _MAX_DIR_SECTORS:
             raise _CfbError("bad directory chain")
         visited.add(sid)
         data = read_sector(sid)
@@ -495,7 +510,7 @@ def _cfb_entries(fh: IO[bytes], size: int) -> list[tuple[str, int, int]]:
             name = raw[: name_len - 2].decode("utf-16-le", "replace")
             start, stream_size = struct.unpack_from("<LQ", raw, 116)
             entries.append((name, start, stream_size & 0xFFFFFFFF if shift == 9 else stream_size))
-        sid = fat[sid]
+        sid = next_sector(sid)
     if not entries:
         raise _CfbError("empty directory")
     return entries
@@ -520,13 +535,13 @@ def _xls_has_filepass(fh: IO[bytes], start: int, stream_size: int) -> bool:
     return False
 
 
-def _file_contains(fh: IO[bytes], needles: Iterable[bytes]) -> bool:
-    """Streaming byte search over the whole file (matches across chunk boundaries too)."""
+def _file_contains(fh: IO[bytes], needles: Iterable[bytes], limit: int) -> bool:
+    """Streaming byte search over the first ``limit`` bytes (across chunk boundaries too)."""
     needles = list(needles)
     keep = max(len(n) for n in needles) - 1
     fh.seek(0)
     tail = b""
-    while chunk := fh.read(_CHUNK):
+    while fh.tell() < limit and (chunk := fh.read(_CHUNK)):
         window = tail + chunk
         if any(n in window for n in needles):
             return True
@@ -542,7 +557,8 @@ def _detect_ole(fh: IO[bytes], file: str) -> _Detection:
         entries = _cfb_entries(fh, size)
     except (_CfbError, struct.error, OSError, IndexError):
         # Not a well-formed compound file: fall back on a byte search of the stream names.
-        if _file_contains(fh, (n.encode("utf-16-le") for n in _ENCRYPTION_NAMES)):
+        needles = [n.encode("utf-16-le") for n in _ENCRYPTION_NAMES]
+        if _file_contains(fh, needles, _MAX_OLE_SEARCH):
             return _Detection("xlsx", encrypted)
         return _Detection("xls")
     names = {name for name, _, _ in entries}
@@ -562,20 +578,56 @@ def _detect_ole(fh: IO[bytes], file: str) -> _Detection:
 # --------------------------------------------------------------------------- XML streaming
 
 
+_CORRUPT = "archive zip tronquée ou corrompue"
+_OVERSIZED = "archive zip suspecte : taille décompressée supérieure à l'annonce"
+
+
 def _inflate(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str, budget: list[int]
 ) -> Iterator[bytes]:
-    """Inflate one member in chunks, never past its declared size nor the shared budget."""
-    read = 0
-    with archive.open(info) as member:
-        while chunk := member.read(_CHUNK):
-            read += len(chunk)
-            budget[0] -= len(chunk)
-            if read > info.file_size or budget[0] < 0:
-                raise _hostile(
-                    file, "archive zip suspecte : taille décompressée supérieure à l'annonce"
-                )
-            yield chunk
+    """Inflate one member in chunks from the raw compressed bytes, trusting no declared size.
+
+    zipfile stops at the declared size, but other readers inflate the whole compressed stream:
+    a member that inflates to more than it declares (or past the shared budget) is refused.
+    """
+    fh = archive.fp
+    if fh is None:  # pragma: no cover - the archive is open while we scan
+        raise _unreadable(file, _CORRUPT)
+    fh.seek(info.header_offset)
+    local = fh.read(30)
+    if len(local) < 30 or not local.startswith(_ZIP_MAGIC):
+        raise _unreadable(file, _CORRUPT)
+    name_len, extra_len = struct.unpack_from("<HH", local, 26)
+    position = info.header_offset + 30 + name_len + extra_len
+    left = info.compress_size
+    produced = 0
+    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    pending = b""
+    while True:
+        if not pending:
+            if left <= 0:
+                break
+            fh.seek(position)
+            pending = fh.read(min(_CHUNK, left))
+            if not pending:
+                raise _unreadable(file, _CORRUPT)
+            position += len(pending)
+            left -= len(pending)
+        if inflater is None:
+            out, pending = pending, b""
+        else:
+            out = inflater.decompress(pending, _CHUNK)
+            pending = inflater.unconsumed_tail
+        produced += len(out)
+        budget[0] -= len(out)
+        if produced > info.file_size or budget[0] < 0:
+            raise _hostile(file, _OVERSIZED)
+        if out:
+            yield out
+        if inflater is not None and inflater.eof:
+            break
+    if produced != info.file_size or (inflater is not None and not inflater.eof):
+        raise _unreadable(file, _CORRUPT)
 
 
 def _as_utf8(chunks: Iterator[bytes], file: str) -> Iterator[bytes]:
@@ -597,15 +649,14 @@ def _as_utf8(chunks: Iterator[bytes], file: str) -> Iterator[bytes]:
     yield from chunks
 
 
-def _segments(chunks: Iterable[bytes], strict: bool, file: str) -> Iterator[tuple[bytes, bool]]:
+def _segments(chunks: Iterable[bytes], strict: bool, file: str) -> Iterator[bytes]:
     """Regroup chunks so that no tag is split: each segment ends just before a '<'.
 
-    Yields ``(segment, continued)`` where ``continued`` means the segment resumes a run without
-    '<' longer than ``_MAX_CARRY`` (only possible when ``strict`` is false: in cell data such a
-    run is refused).
+    A run without '<' longer than ``_MAX_CARRY`` is refused in cell data (``strict``: no cell
+    text is that long); elsewhere (e.g. base64 in customXml) it is passed on in pieces, which
+    cannot split ``<!DOCTYPE`` since a piece only ever starts a new run at a '<'.
     """
     carry = b""
-    continued = False
     for chunk in chunks:
         buf = carry + chunk if carry else chunk
         cut = buf.rfind(b"<")
@@ -615,13 +666,13 @@ def _segments(chunks: Iterable[bytes], strict: bool, file: str) -> Iterator[tupl
                 continue
             if strict:
                 raise _hostile(file, "texte de cellule démesuré")
-            yield buf, continued
-            carry, continued = b"", True
+            yield buf
+            carry = b""
             continue
-        yield buf[:cut], continued
-        carry, continued = buf[cut:], False
+        yield buf[:cut]
+        carry = buf[cut:]
     if carry:
-        yield carry, continued
+        yield carry
 
 
 class _XmlScan:
@@ -645,11 +696,11 @@ class _XmlScan:
         self.block = max(1, (limits.max_cell_chars + 2) // 2)
 
     def run(self, chunks: Iterator[bytes]) -> None:
-        for segment, continued in _segments(_as_utf8(chunks, self.file), self.strict, self.file):
-            self.feed(segment, continued)
+        for segment in _segments(_as_utf8(chunks, self.file), self.strict, self.file):
+            self.feed(segment)
         self.close()
 
-    def feed(self, segment: bytes, continued: bool) -> None:
+    def feed(self, segment: bytes) -> None:
         match = _HOSTILE_MARKUP.search(segment)
         if match:
             word = match.group(1).decode("ascii").upper()
@@ -680,7 +731,7 @@ class _XmlScan:
                 end = size if end < 0 else end
                 closing = segment.find(b">", start, end) if start >= 0 else -1
                 text_at = closing + 1 if closing >= 0 else (0 if start < 0 else end)
-                if end - text_at > limit:
+                if end - text_at > limit and segment[text_at:end].strip():
                     length = _chars(segment[text_at:end])
                     if length > limit:
                         self.too_long(length, segment, max(start, 0))
@@ -728,9 +779,10 @@ class _SheetScan(_XmlScan):
         self.col_cursor = 0
         self.prefix: bytes | None = None
         self.in_data = False
+        self.tail = b""  # from the last cell opened: its value may be in the next segment
 
-    def feed(self, segment: bytes, continued: bool) -> None:
-        super().feed(segment, continued)
+    def feed(self, segment: bytes) -> None:
+        super().feed(segment)
         if self.prefix is None:
             root = _ROOT_PREFIX.search(segment)
             if root:
@@ -755,10 +807,37 @@ class _SheetScan(_XmlScan):
             self.row_cursor, self.col_cursor = int(refs[-1][1]), _col_number(refs[-1][0])
         self.check_area()
         prefix = self.prefix or b""
-        if b"<f" in segment or (prefix and b"<" + prefix + b":f" in segment):
-            self.find_no_cache(segment, prefix)
-        if b't="e"' in segment or b"t='e'" in segment:
-            self.find_errors(segment, prefix)
+        cell_open = b"<" + prefix + b":c" if prefix else b"<c"
+        if self.has_findings(segment, prefix) or self.has_findings(self.tail, prefix):
+            work = self.tail + segment
+            # Cells opened before ``cut`` are complete; the last one waits for the next segment.
+            cut = work.rfind(cell_open)
+            if cut < 0 or len(work) - cut > _MAX_CELL_TAIL:
+                cut = len(work)
+            self.find_no_cache(work, prefix, cut)
+            self.find_errors(work, prefix, cut)
+            self.tail = work[cut:]
+        else:
+            cut = segment.rfind(cell_open)
+            keep = cut >= 0 and len(segment) - cut <= _MAX_CELL_TAIL
+            self.tail = segment[cut:] if keep else b""
+
+    def close(self) -> None:
+        if self.tail:
+            prefix = self.prefix or b""
+            self.find_no_cache(self.tail, prefix, len(self.tail))
+            self.find_errors(self.tail, prefix, len(self.tail))
+            self.tail = b""
+
+    @staticmethod
+    def has_findings(buf: bytes, prefix: bytes) -> bool:
+        """Cheap test before the detailed search: a formula or an error type in ``buf``."""
+        return (
+            b"<f" in buf
+            or (bool(prefix) and b"<" + prefix + b":f" in buf)
+            or b't="e"' in buf
+            or b"t='e'" in buf
+        )
 
     def check_dimension(self, segment: bytes) -> None:
         match = _DIMENSION.search(segment)
@@ -806,8 +885,12 @@ class _SheetScan(_XmlScan):
         cell = ref.group(1).decode("ascii").upper() + ref.group(2).decode("ascii")
         return cell, int(ref.group(2))
 
-    def find_no_cache(self, segment: bytes, prefix: bytes) -> None:
+    def find_no_cache(self, segment: bytes, prefix: bytes, cut: int) -> None:
+        if b"<f" not in segment and not (prefix and b"<" + prefix + b":f" in segment):
+            return
         for match in _no_cache_pattern(prefix).finditer(segment):
+            if match.start() >= cut:
+                break
             tag = self.cell_before(segment, match.start())
             kind = _ATTR_T.search(tag.group(1)) if tag else None
             cell_type = kind.group(1) if kind else b"n"
@@ -822,9 +905,11 @@ class _SheetScan(_XmlScan):
                 )
             )
 
-    def find_errors(self, segment: bytes, prefix: bytes) -> None:
+    def find_errors(self, segment: bytes, prefix: bytes, cut: int) -> None:
+        if b't="e"' not in segment and b"t='e'" not in segment:
+            return
         close = b"</" + prefix + b":c>" if prefix else b"</c>"
-        hits = [m.start() for m in re.finditer(rb"t=(?:\"e\"|'e')", segment)]
+        hits = [m.start() for m in _ERROR_TYPE.finditer(segment, 0, cut)]
         for pos in hits:
             tag = self.cell_before(segment, pos)
             if not tag or tag.end() <= pos or tag.group(1).endswith(b"/"):
@@ -870,8 +955,8 @@ class _OdsScan(_XmlScan):
         self.row_width = 0
         self.max_row = self.max_col = 0
 
-    def feed(self, segment: bytes, continued: bool) -> None:
-        super().feed(segment, continued)
+    def feed(self, segment: bytes) -> None:
+        super().feed(segment)
         if b"table:" not in segment:
             return
         for match in _ODS_TOKEN.finditer(segment):
@@ -900,7 +985,7 @@ class _OdsScan(_XmlScan):
                 continue
             repeat = _ODS_COLS.search(attrs)
             width = _int(repeat.group(1)) if repeat else 1
-            if b"value-type" in attrs or not empty:
+            if not empty or b"value-type" in attrs or b"table:formula" in attrs:
                 self.row_has_content = True
                 self.row_width = self.col + width
                 self.check_cell(attrs, segment, match.end())
@@ -987,23 +1072,31 @@ def _check_bomb(infos: list[zipfile.ZipInfo], file: str, limits: Limits) -> None
                 )
 
 
-def _check_readable(info: zipfile.ZipInfo, file: str) -> None:
+def _check_encrypted(info: zipfile.ZipInfo, file: str) -> None:
     if info.flag_bits & 0x1:
         raise _Refused(make_issue("FILE_ENCRYPTED", file=file))
-    if info.compress_type not in (
-        zipfile.ZIP_STORED,
-        zipfile.ZIP_DEFLATED,
-        zipfile.ZIP_BZIP2,
-        zipfile.ZIP_LZMA,
-    ):
+
+
+def _check_method(info: zipfile.ZipInfo, file: str) -> None:
+    if info.compress_type not in _METHODS:
         raise _unreadable(file, "méthode de compression non prise en charge")
 
 
-def _scanned(info: zipfile.ZipInfo) -> bool:
-    """Members a reader might parse as XML (everything but known binary media)."""
-    return not info.is_dir() and posixpath.splitext(info.filename.lower())[1] not in (
-        _BINARY_SUFFIXES
-    )
+# What Excel and LibreOffice write; spreadsheet readers often handle nothing else.
+_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _scanned(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Members a reader might parse as XML: all but binary media that do not look like XML."""
+    if info.is_dir() or info.file_size == 0:
+        return False
+    if posixpath.splitext(info.filename.lower())[1] not in _BINARY_SUFFIXES:
+        return True
+    if info.compress_type not in _METHODS:
+        return False  # an image we could not peek at: no reader parses it either
+    with archive.open(info) as member:  # a few bytes only: the declared size was checked
+        start = member.read(64).lstrip(b" \t\r\n")
+    return start.startswith((b"<", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
 def _local(tag: str) -> str:
@@ -1065,7 +1158,8 @@ def _scan_xlsx(
         info = by_name.get(name)
         if info is None:
             return None
-        _check_readable(info, file)
+        _check_encrypted(info, file)
+        _check_method(info, file)
         scan = _XmlScan(file, limits, keep=True)
         scan.run(_inflate(archive, info, file, budget))
         return scan.text()
@@ -1076,9 +1170,12 @@ def _scan_xlsx(
     sheet_names = {s.part: s.name for s in result.sheets if s.part}
     done = {"xl/_rels/workbook.xml.rels", "xl/workbook.xml"}
     for info in infos:
-        if info.filename in done or not _scanned(info):
+        if info.filename in done:
             continue
-        _check_readable(info, file)
+        _check_encrypted(info, file)
+        if info.filename not in sheet_names and not _scanned(archive, info):
+            continue
+        _check_method(info, file)
         scan: _XmlScan
         lower = info.filename.lower()
         if info.filename in sheet_names or (
@@ -1102,15 +1199,19 @@ def _scan_ods(
     budget = [limits.max_uncompressed]
     manifest = next((i for i in infos if i.filename == "META-INF/manifest.xml"), None)
     if manifest is not None:
-        _check_readable(manifest, file)
+        _check_encrypted(manifest, file)
+        _check_method(manifest, file)
         scan = _XmlScan(file, limits, keep=True)
         scan.run(_inflate(archive, manifest, file, budget))
         if b"encryption-data" in scan.text():
             raise _Refused(make_issue("FILE_ENCRYPTED", file=file))
     for info in infos:
-        if info is manifest or not _scanned(info):
+        if info is manifest:
             continue
-        _check_readable(info, file)
+        _check_encrypted(info, file)
+        if not _scanned(archive, info):
+            continue
+        _check_method(info, file)
         if info.filename == "content.xml":
             content = _OdsScan(file, limits, found)
             content.run(_inflate(archive, info, file, budget))
@@ -1126,26 +1227,32 @@ def preflight(path: Path, limits: Limits = Limits()) -> Preflight:
     """Check ``path`` before parsing: format from content, bombs, hostile XML, huge ranges.
 
     Never raises for a bad file: every problem is reported as an issue. ``fatal`` non-empty
-    means the file must not be parsed.
+    means the file must not be parsed (a lock file gets FILE_LOCK_SKIPPED there, a warning).
     """
     path = Path(path)
     file = str(path)
+
+    def unreadable(reason: str) -> Preflight:
+        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
+
     if is_lock_file(path):
         return Preflight("unknown", fatal=[make_issue("FILE_LOCK_SKIPPED", file=file)])
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            return unreadable("le chemin désigne un dossier")
+        if not stat.S_ISREG(mode):  # a pipe or a device would block or never end
+            return unreadable("ce n'est pas un fichier ordinaire")
         with path.open("rb") as fh:
             result = _preflight_open(fh, file, limits)
     except FileNotFoundError:
         return Preflight("unknown", fatal=[make_issue("FILE_NOT_FOUND", file=file)])
-    except IsADirectoryError:
-        reason = "le chemin désigne un dossier"
-        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
     except PermissionError:
-        reason = "accès refusé"
-        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
+        return unreadable("accès refusé")
     except OSError:
-        reason = "erreur de lecture"
-        return Preflight("unknown", fatal=[make_issue("FILE_UNREADABLE", file=file, reason=reason)])
+        return unreadable("erreur de lecture")
+    except Exception:  # a file our checks cannot handle is not handed to a parser either
+        return unreadable("vérification de sécurité impossible")
     expected = _EXTENSIONS.get(path.suffix.lower())
     if result.format != "unknown" and expected is not None and expected != result.format:
         result.issues.insert(
@@ -1184,9 +1291,7 @@ def _preflight_open(fh: IO[bytes], file: str, limits: Limits) -> Preflight:
     except _Refused as refused:
         result.fatal.append(refused.issue)
     except _READ_ERRORS:
-        result.fatal.append(
-            make_issue("FILE_UNREADABLE", file=file, reason="archive zip tronquée ou corrompue")
-        )
+        result.fatal.append(make_issue("FILE_UNREADABLE", file=file, reason=_CORRUPT))
     result.issues.extend(found.issues)
     result.suppressed = found.suppressed
     return result

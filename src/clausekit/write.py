@@ -178,3 +178,58 @@ def write_xlsx(views: list[Any], target: Path) -> None:
     wb.properties.modified = fixed
     with atomic_path(target) as tmp:
         wb.save(tmp)
+
+
+def _markdown_cell(value: Any, number_format: str | None = None) -> str:
+    value = _cell_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and number_format and number_format.endswith("%"):
+        return f"{value:.1%}".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_text(views: list[Any]) -> str:
+    """The report as Markdown tables, ready to paste into a written report."""
+    parts = []
+    for view in views:
+        parts.append(f"## {view.title}\n")
+        columns = [str(c) for c in view.frame.columns]
+        parts.append("| " + " | ".join(columns) + " |")
+        parts.append("|" + "|".join("---" for _ in columns) + "|")
+        formats = [view.formats.get(c) for c in columns]
+        for row in view.frame.itertuples(index=False, name=None):
+            if view.name == "Synthèse" and "Taux" in str(row[0]):
+                formats = [None, "0.0%"]
+            elif view.name == "Synthèse":
+                formats = [None, None]
+            cells = [_markdown_cell(v, f) for v, f in zip(row, formats, strict=True)]
+            parts.append("| " + " | ".join(cells) + " |")
+        if view.note:
+            parts.append(f"\n_{view.note}_")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def write_markdown(views: list[Any], target: Path) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(markdown_text(views), encoding="utf-8")
+
+
+def csv_name(view_name: str) -> str:
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", view_name).encode("ascii", "ignore").decode()
+    return "".join(c if c.isalnum() else "_" for c in ascii_name.lower()).strip("_") + ".csv"
+
+
+def write_tables_csv(views: list[Any], folder: Path) -> list[Path]:
+    """One csv per table (UTF-8 with BOM, ';')."""
+    written = []
+    for view in views:
+        target = folder / csv_name(view.name)
+        write_csv(view.frame, target)
+        written.append(target)
+    return written
