@@ -34,6 +34,7 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"
 class ReadLimits:
     seconds: float = 300.0  # per file
     memory_mb: int = 4096  # address-space cap of the child process
+    csv_bytes: int = 512 * 1024 * 1024  # a csv larger than this is refused
     safety: Limits = field(default_factory=Limits)
 
 
@@ -52,6 +53,8 @@ class RawSheet:
     sheet: str | None  # None for csv
     frame: pd.DataFrame  # strings; index = spreadsheet row number; positional columns
     date1904: bool = False
+    first_column: int = 0  # 0-based sheet column of the frame's first column
+    cell_issues: list[Issue] = field(default_factory=list)  # preflight findings on its cells
 
     @property
     def file(self) -> str:
@@ -96,7 +99,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Source], list[Issue]]:
 # --------------------------------------------------------------------------- spreadsheets
 
 
-def _excel_worker(conn: Connection, path: str, memory_mb: int) -> None:
+def _excel_worker(
+    conn: Connection, path: str, memory_mb: int, locate: tuple[str, ...] = ()
+) -> None:
     """Child process: parse every sheet with calamine (fastexcel) into Arrow, all as text."""
     try:
         import resource
@@ -109,10 +114,18 @@ def _excel_worker(conn: Connection, path: str, memory_mb: int) -> None:
         import fastexcel
 
         reader = fastexcel.read_excel(path)
-        out: list[tuple[str, bool, Any]] = []
+        out: list[tuple[str, bool, Any, int]] = []
+        calamine = None
         for name in reader.sheet_names:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=[])
-            out.append((name, sheet.visible == "visible", sheet.to_arrow()))
+            first_column = 0
+            if name in locate:  # where the frame starts, to name the columns of cell findings
+                import python_calamine
+
+                calamine = calamine or python_calamine.CalamineWorkbook.from_path(path)
+                start = calamine.get_sheet_by_name(name).start
+                first_column = start[1] if start else 0
+            out.append((name, sheet.visible == "visible", sheet.to_arrow(), first_column))
         conn.send(("ok", out))
     except MemoryError:
         conn.send(("error", "mémoire insuffisante"))
@@ -143,10 +156,12 @@ class _Job:
     started: float
 
 
-def _start(source: Source, limits: ReadLimits) -> _Job:
+def _start(source: Source, limits: ReadLimits, locate: tuple[str, ...] = ()) -> _Job:
     parent, child = _context().Pipe(duplex=False)
     proc = _context().Process(
-        target=_excel_worker, args=(child, str(source.path), limits.memory_mb), daemon=True
+        target=_excel_worker,
+        args=(child, str(source.path), limits.memory_mb, locate),
+        daemon=True,
     )
     proc.start()
     child.close()
@@ -171,14 +186,19 @@ def _finish(job: _Job, limits: ReadLimits) -> tuple[str, Any]:
 
 
 def _read_excel_files(
-    sources: list[Source], limits: ReadLimits, workers: int
+    sources: list[Source],
+    limits: ReadLimits,
+    workers: int,
+    locate: dict[str, tuple[str, ...]] | None = None,
 ) -> Iterator[tuple[Source, tuple[str, Any]]]:
     """Read spreadsheets in child processes, at most ``workers`` at a time, in input order."""
     pending = list(sources)
     running: list[_Job] = []
+    locate = locate or {}
     while pending or running:
         while pending and len(running) < workers:
-            running.append(_start(pending.pop(0), limits))
+            source = pending.pop(0)
+            running.append(_start(source, limits, locate.get(source.display, ())))
         job = running.pop(0)
         yield job.source, _finish(job, limits)
 
@@ -256,31 +276,60 @@ def read_sources(
     sources, issues = discover(paths)
     result = ReadResult(issues=issues, files=[s.display for s in sources])
     excel: list[tuple[Source, bool]] = []
+    cell_issues: dict[tuple[str, str], list[Issue]] = {}
     for source in sources:
         check = preflight(source.path, limits.safety)
         for issue in check.issues:
-            result.issues.append(_with_file(issue, source.display))
+            issue = _with_file(issue, source.display)
+            if issue.sheet is not None and issue.row is not None:
+                # located on a cell: it rejects that row once the sheet is recognised
+                cell_issues.setdefault((source.display, issue.sheet), []).append(issue)
+            else:
+                result.issues.append(issue)
         if check.fatal:
             result.issues.extend(_with_file(i, source.display) for i in check.fatal)
             result.unreadable.append(source.display)
             continue
         if check.format == "csv":
+            size = source.path.stat().st_size
+            if size > limits.csv_bytes:
+                result.issues.append(
+                    make_issue(
+                        "FILE_HOSTILE",
+                        file=source.display,
+                        reason=f"fichier csv trop volumineux ({size // 2**20} Mio, limite "
+                        f"{limits.csv_bytes // 2**20} Mio)",
+                    )
+                )
+                result.unreadable.append(source.display)
+                continue
             sheet, csv_issues = read_csv(source)
             result.sheets.append(sheet)
             result.issues.extend(csv_issues)
         else:
             excel.append((source, check.date1904))
     date1904 = {s.display: flag for s, flag in excel}
-    for source, (status, payload) in _read_excel_files([s for s, _ in excel], limits, workers):
+    locate: dict[str, tuple[str, ...]] = {}
+    for file, sheet_name in cell_issues:
+        locate[file] = (*locate.get(file, ()), sheet_name)
+    jobs = _read_excel_files([s for s, _ in excel], limits, workers, locate)
+    for source, (status, payload) in jobs:
         if status == "ok":
-            for name, visible, batch in payload:
+            for name, visible, batch, first_column in payload:
                 if not visible:
                     result.issues.append(
                         make_issue("SHEET_HIDDEN", file=source.display, sheet=name)
                     )
                     continue
                 result.sheets.append(
-                    RawSheet(source, name, _arrow_to_frame(batch), date1904[source.display])
+                    RawSheet(
+                        source,
+                        name,
+                        _arrow_to_frame(batch),
+                        date1904[source.display],
+                        first_column,
+                        cell_issues.get((source.display, name), []),
+                    )
                 )
         elif status == "timeout":
             result.issues.append(

@@ -33,6 +33,7 @@ class Recognised:
     skipped: dict[int, str] = field(default_factory=dict)  # row -> issue code (blank/total)
     sheet_errors: dict[str, list[Issue]] = field(default_factory=dict)  # kind -> fatal issues
     issues: list[Issue] = field(default_factory=list)
+    header_labels: list[str] = field(default_factory=list)  # by position
 
     @property
     def rows_read(self) -> int:
@@ -236,6 +237,7 @@ def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
         kinds=kinds,
         columns=columns,
         labels={name: labels[pos] for name, pos in columns.items()},
+        header_labels=labels,
         data=data,
         skipped=skipped,
         sheet_errors=sheet_errors,

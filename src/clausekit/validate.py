@@ -8,7 +8,7 @@ kept. Personal values (names, birth dates) are never copied into an issue.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -266,6 +266,34 @@ def _run_pandera(
                 out.cells("VALUE_OUT_OF_RANGE", str(column), mask, shown, bounds=bounds)
 
 
+def _column_index(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number - 1
+
+
+def _cell_findings(rec: Recognised, out: _Collector) -> None:
+    """Error cells and formulas without a cached value, found by the preflight scan: the
+    reader sees them as empty, so they are reported on their cell and reject their row."""
+    data_rows = set(rec.data.index)
+    for issue in rec.raw.cell_issues:
+        if issue.row is None or issue.row not in data_rows:
+            if issue.row is not None and issue.row > rec.header_row:
+                continue  # a skipped (blank/total) row
+            out.issues.append(issue)
+            continue
+        cell = dict(issue.params).get("cell", "")
+        letters = re.match(r"[A-Z]+", cell)
+        label = None
+        if letters:
+            position = _column_index(letters.group(0)) - rec.raw.first_column
+            if 0 <= position < len(rec.header_labels):
+                label = rec.header_labels[position] or None
+        out.issues.append(replace(issue, column=label))
+        out.bad_rows.setdefault(int(issue.row), []).append(f"{label or cell} : {issue.code}")
+
+
 def validate(rec: Recognised, spec: Spec) -> Validated:
     """Type, check and split the rows of one recognised sheet."""
     out = _Collector(rec)
@@ -280,6 +308,7 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
     clean = data.copy()
     for column, mask in errors_seen.items():
         clean.loc[mask, column] = pd.NA
+    _cell_findings(rec, out)
 
     typed_all: dict[str, pd.Series] = {}
     for kind in rec.kinds:
