@@ -110,6 +110,8 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
         "Par public",
         "Par programme",
         "Par modalité",
+        "Par type de contrat",
+        "Sorties",
         "Suivi mensuel",
         "Mensuel programme",
         "Mensuel territoire",
@@ -129,7 +131,7 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     # openpyxl does not load charts back: look for them in the package itself
     with zipfile.ZipFile(out / "rapport.xlsx") as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 2
+        assert len(charts) == 3
         xml = " ".join(archive.read(n).decode() for n in charts)
     assert "<lineChart>" in xml and "<barChart>" in xml
 

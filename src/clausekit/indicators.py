@@ -14,6 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clausekit.exits import (
+    best_outcome,
+    classify_exits,
+    duration_from_dates,
+    exit_summary,
+    load_contract_rules,
+)
 from clausekit.merge import Dataset
 from clausekit.parse import normalise_text
 from clausekit.settings import Settings
@@ -242,6 +249,25 @@ def _monthly(
     return _records(grid, {})
 
 
+def _exits(lines: pd.DataFrame, worked: pd.Index) -> dict[str, Any]:
+    """Dynamic exits (schemas/exits.toml): each person who worked counts once, with their
+    best outcome; the duration comes from the exit text, else the « Durée » column, else the
+    dates of the contract line that carries the exit."""
+    frame = pd.DataFrame(
+        {
+            "situation": lines["situation_sortie"].astype("string"),
+            "duration_months": pd.to_numeric(lines["duree_mois"], errors="coerce").fillna(
+                duration_from_dates(lines["date_debut"], lines["date_fin"])
+            ),
+        },
+        index=lines.index,
+    )
+    categories = classify_exits(frame)
+    best = best_outcome(lines["person_key"], categories)
+    summary = exit_summary(best, worked)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()}
+
+
 def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     """The report's tables as plain JSON-ready data (see report-contract.md)."""
     lines = data.lines
@@ -323,6 +349,22 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     mode_order = {m.code: i for i, m in enumerate(spec.execution_modes)}
     by_mode = by_mode.sort_values("execution_mode", key=lambda s: s.map(mode_order).fillna(99))
     by_mode = by_mode[["execution_mode", "hours_realised", "participants", "contracts"]]
+    contract_rules = load_contract_rules()
+    by_contract = _breakdown(
+        lines,
+        no_ops.assign(contract_type=pd.Series(dtype="string")),
+        attrs,
+        ["contract_type"],
+        settings,
+    )
+    by_contract = by_contract[by_contract["contracts"] > 0].sort_values(
+        ["hours_realised", "contract_type"], ascending=[False, True]
+    )
+    by_contract.insert(1, "label", by_contract["contract_type"].map(contract_rules.label))
+    by_contract = by_contract[
+        ["contract_type", "label", "contracts", "hours_realised", "participants"]
+    ]
+    exits = _exits(lines, worked.index)
 
     total = _records(totals.drop(columns=["_all"]), {})[0]
     return {
@@ -340,6 +382,8 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         "monthly_by_programme": monthly_by["programme"],
         "by_programme": _records(by_programme, {}),
         "by_execution_mode": _records(by_mode, {}),
+        "by_contract_type": _records(by_contract, {}),
+        "exits": exits,
         "quality": {
             "participants_age_unknown": int(
                 (~attrs["age_known"]).reindex(worked.index).fillna(True).sum()

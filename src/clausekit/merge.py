@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from clausekit.errors import Issue, make_issue
+from clausekit.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
 from clausekit.parse import normalise_text
 from clausekit.spec import Spec
 from clausekit.validate import Validated
-
-NOT_WORK_PATTERN = r"\b(?:stage|pmsmp|immersion|mise en situation)\b"
 
 
 @dataclass
@@ -96,7 +95,7 @@ def merge(
     *,
     secret: bytes | None = None,
     territories: dict[str, str] | None = None,
-    not_work_pattern: str = NOT_WORK_PATTERN,
+    contract_rules: ContractRules | None = None,
 ) -> Dataset:
     """Merge all accepted rows into people, lines and operations."""
     secret = secret or secrets.token_bytes(32)  # keys live only for this run by default
@@ -242,8 +241,10 @@ def merge(
         start_month = lines["date_debut"].dt.strftime("%Y-%m").astype("string")
         lines["month"] = lines["mois"].astype("string").fillna(start_month)
         lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
-        kind = normalise_text(lines["type_contrat"].astype("string"))
-        lines["work"] = ~kind.str.contains(not_work_pattern, regex=True).fillna(False).astype(bool)
+        rules = contract_rules or load_contract_rules()
+        family = contract_family(lines["type_contrat"], rules)
+        lines["contract_type"] = family["family"].fillna(UNRECOGNISED).astype("string")
+        lines["work"] = ~lines["contract_type"].isin(rules.non_work_families)
         cid = lines["contrat_id"].astype("string")
         synth = (
             "~"

@@ -126,6 +126,23 @@ AGE_REFERENCE_LABELS = {
 }
 
 
+EXIT_LABELS = {
+    "durable": "Emplois durables",
+    "transition": "Emplois de transition",
+    "positive": "Sorties positives",
+    "other": "Autres sorties",
+    "unknown": "Sortie inconnue",
+}
+
+
+def exit_records(exits: dict[str, Any]) -> list[dict[str, Any]]:
+    total = sum(exits[k] for k in EXIT_LABELS)
+    return [
+        {"exit": label, "people": exits[key], "rate": exits[key] / total if total else None}
+        for key, label in EXIT_LABELS.items()
+    ]
+
+
 def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
     """Key figures first, then the period, the settings and the sources behind them."""
     totals = report["totals"]
@@ -211,6 +228,20 @@ def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[V
             "Par modalité de mise en œuvre de la clause",
             report["by_execution_mode"],
             FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par type de contrat",
+            "Contrats et heures par type de contrat",
+            report["by_contract_type"],
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Sorties",
+            "Sorties dynamiques (définition du Département) : chaque personne compte une fois, "
+            "avec sa meilleure sortie",
+            exit_records(report["exits"]),
+            "Taux rapportés aux participants (personnes ayant travaillé au moins 1 heure).",
+            Chart("bar", "Sorties dynamiques", "Sortie", ("Personnes",), "Personnes"),
         ),
         _view(
             "Suivi mensuel",
