@@ -216,3 +216,32 @@ def test_csv_and_markdown_formats(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "pdf"])
     assert bad.exit_code == 2
     assert "Format « pdf » inconnu" in bad.output
+
+
+def test_mask_below_hides_small_counts_everywhere(tmp_path: Path) -> None:
+    from clausekit.masking import PEOPLE_KEYS
+
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["consolidate", str(SAMPLES), "-o", str(out), "--mask-below", "5", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    schema = json.loads((schemas_dir() / "rapport.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    assert report["settings"]["mask_below"] == 5
+    seen_masked = 0
+    for name, rows in report.items():
+        if not (name.startswith("by_") or name.startswith("monthly")):
+            continue
+        for row in rows:
+            for key in (*PEOPLE_KEYS, "active_participants"):
+                value = row.get(key)
+                if isinstance(value, int):
+                    assert value == 0 or value >= 5, (name, key, value)
+                elif value is not None:
+                    assert value in ("<5", "n.d."), (name, key, value)
+                    seen_masked += 1
+    assert seen_masked > 0
+    # the ASE column of the samples has 1..4 per territory: masked in the terminal too
+    assert "<5" in result.output

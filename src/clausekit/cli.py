@@ -135,6 +135,16 @@ def consolidate(
             "markdown. Par défaut : xlsx et json.",
         ),
     ] = None,
+    mask_below: Annotated[
+        int,
+        typer.Option(
+            "--mask-below",
+            min=0,
+            max=1000,
+            help="Masquer les effectifs de personnes de 1 à K-1 (« <K », masquage secondaire "
+            "« n.d. ») pour un rapport diffusé hors de l'équipe.",
+        ),
+    ] = 0,
     strict: Strict = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="N'afficher que les erreurs.")
@@ -151,7 +161,14 @@ def consolidate(
     try:
         settings = Settings(**_parse_period(period))  # type: ignore[arg-type]
         chosen = _parse_formats(formats)
-        result = run(paths, output, settings=settings, strict=strict, formats=chosen)
+        result = run(
+            paths,
+            output,
+            settings=settings,
+            strict=strict,
+            formats=chosen,
+            mask_below=mask_below,
+        )
     except ClausekitError as exc:
         _fail(exc, debug)
         return

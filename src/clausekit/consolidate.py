@@ -13,6 +13,7 @@ import pandas as pd
 from clausekit import __version__
 from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue
 from clausekit.indicators import compute
+from clausekit.masking import mask_report
 from clausekit.merge import merge
 from clausekit.read import ReadLimits, read_sources
 from clausekit.recognise import recognise
@@ -156,6 +157,7 @@ def consolidate(
     secret: bytes | None = None,
     limits: ReadLimits | None = None,
     formats: tuple[str, ...] = ("xlsx", "json"),
+    mask_below: int = 0,
 ) -> ConsolidationResult:
     """Consolidate every export under ``paths`` and write the report into ``out_dir``.
 
@@ -169,6 +171,8 @@ def consolidate(
     if not checked.validated:
         raise InputError("Aucune table exploitable dans les chemins donnés.")
     report, all_issues = build_report(checked, spec=spec, settings=settings, secret=secret)
+    if mask_below > 1:
+        report = mask_report(report, mask_below)
     checked_all = CheckResult(checked.validated, all_issues, checked.unreadable, checked.files)
     code = checked_all.exit_code()
     result = ConsolidationResult(report, checked_all, exit_code=code)

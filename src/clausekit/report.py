@@ -136,7 +136,9 @@ EXIT_LABELS = {
 
 
 def exit_records(exits: dict[str, Any]) -> list[dict[str, Any]]:
-    total = sum(exits[k] for k in EXIT_LABELS)
+    counts = [exits[k] for k in EXIT_LABELS]
+    masked = any(isinstance(c, str) for c in counts)  # --mask-below: no rate from masked cells
+    total = 0 if masked else sum(counts)
     return [
         {"exit": label, "people": exits[key], "rate": exits[key] / total if total else None}
         for key, label in EXIT_LABELS.items()
@@ -153,10 +155,11 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
     rows: list[tuple[str, Any]] = [(label, totals[key]) for key, label in SUMMARY_ROWS]
     exits = report.get("exits")
     if exits:
+        dynamic = [exits["durable"], exits["transition"], exits["positive"]]
         rows += [
             (
                 "Sorties dynamiques (personnes)",
-                exits["durable"] + exits["transition"] + exits["positive"],
+                "n.d." if any(isinstance(v, str) for v in dynamic) else sum(dynamic),
             ),
             ("dont emplois durables", exits["durable"]),
             ("dont emplois de transition", exits["transition"]),
