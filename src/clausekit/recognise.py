@@ -7,18 +7,23 @@ rows, TOTAL rows) so that every row read is accounted for.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from clausekit.errors import Issue, make_issue
-from clausekit.parse import normalise_label, normalise_text
+from clausekit.parse import normalise_label, normalise_text, parse_months
 from clausekit.read import RawSheet
 from clausekit.spec import Spec
 
 HEADER_SEARCH_ROWS = 30
 PUBLIC_PREFIX = "public:"
+MONTH_PREFIX = "month:"
+HOURS_WORDS = re.compile(
+    r"^(?:nb |nombre d |total )?(?:heures?|h)(?: realisees| effectuees| travaillees)?\b", re.I
+)
 TOTAL_WORDS = ("total", "totaux", "sous total", "total general")
 
 
@@ -90,6 +95,37 @@ def _header_labels(head: pd.DataFrame, row: int, index: dict[str, str]) -> list[
         else:
             labels.append(cur)
     return labels
+
+
+RAW_HOURS_WORDS = re.compile(
+    r"^\s*(?:nb\.?\s+|nombre\s+d['’]\s*|total\s+)?(?:heures?|h)"
+    r"(?:\s+(?:r[ée]alis[ée]es|effectu[ée]es|travaill[ée]es))?\s*(?:[-:]\s*)?",
+    re.I,
+)
+
+
+def _month_headers(labels: list[str], positions: list[int]) -> dict[int, str]:
+    """Positions of the headers that name a month (wide layout), with their "YYYY-MM".
+
+    A header is tried as written ("janv.-25", "01/2025") and without a leading "Heures" /
+    "Nb heures" ("Heures avril 2025"); at least two month columns make a wide layout."""
+    if not labels:
+        return {}
+    stripped = [HOURS_WORDS.sub("", normalise_label(label)).strip() for label in labels]
+    raw = [RAW_HOURS_WORDS.sub("", label).strip() for label in labels]
+    as_written, bad1 = parse_months(pd.Series(raw, dtype="string"))
+    without, bad2 = parse_months(pd.Series(stripped, dtype="string"))
+    found: dict[int, str] = {}
+    for pos, m1, b1, m2, b2, text in zip(
+        positions, as_written, bad1, without, bad2, stripped, strict=True
+    ):
+        if not text:
+            continue
+        if not b1 and isinstance(m1, str):
+            found[pos] = m1
+        elif not b2 and isinstance(m2, str):
+            found[pos] = m2
+    return found if len(found) >= 2 else {}
 
 
 def _find_header(frame: pd.DataFrame, index: dict[str, str]) -> int | None:
@@ -170,6 +206,11 @@ def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
                     found=", ".join(f"« {labels[p]} »" for p in sorted(positions)),
                 )
             )
+    # monthly hours laid out wide: one column per month ("janv.-25", "Heures 01/2025", ...)
+    if "heures_realisees" not in columns and "mois" not in columns:
+        for pos, month in _month_headers([labels[p] for p in unmapped], unmapped).items():
+            columns[MONTH_PREFIX + month] = pos
+        unmapped = [p for p in unmapped if p not in columns.values()]
     for pos in unmapped:
         issues.append(make_issue("COLUMN_UNMAPPED", **where, row=header, column=labels[pos]))
 
@@ -177,6 +218,8 @@ def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
     present = set(columns) | (
         {"publics"} if any(c.startswith(PUBLIC_PREFIX) for c in columns) else set()
     )
+    if any(c.startswith(MONTH_PREFIX) for c in columns):
+        present.add("heures_realisees")
     kinds = []
     near: list[str] = []
     for kind, table in spec.tables.items():

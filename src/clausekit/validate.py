@@ -23,7 +23,7 @@ from clausekit.parse import (
     parse_months,
     parse_numbers,
 )
-from clausekit.recognise import PUBLIC_PREFIX, Recognised
+from clausekit.recognise import MONTH_PREFIX, PUBLIC_PREFIX, Recognised
 from clausekit.spec import ColumnSpec, Spec, TableSpec
 
 PUBLIC_SPLIT = re.compile(r"[,;/+|\n]|\bet\b")
@@ -294,6 +294,30 @@ def _cell_findings(rec: Recognised, out: _Collector) -> None:
         out.bad_rows.setdefault(int(issue.row), []).append(f"{label or cell} : {issue.code}")
 
 
+def _wide_hours(
+    rec: Recognised, clean: pd.DataFrame, spec: Spec, out: _Collector
+) -> dict[str, pd.Series]:
+    """Month columns of a wide layout ("janv.-25", "Heures 02/2025"...) typed as hours."""
+    hours_spec = spec.tables["contrats"].column("heures_realisees")
+    wide: dict[str, pd.Series] = {}
+    for column in clean.columns:
+        if not column.startswith(MONTH_PREFIX):
+            continue
+        values, bad = parse_hours(clean[column])
+        out.cells("VALUE_NOT_HOURS", column, bad, clean[column])
+        low, high = hours_spec.min or 0, hours_spec.max or float("inf")
+        outside = (values < low) | (values > high)
+        out.cells(
+            "VALUE_OUT_OF_RANGE",
+            column,
+            outside.fillna(False),
+            clean[column],
+            bounds=f"{low} à {high}",
+        )
+        wide[column[len(MONTH_PREFIX) :]] = values
+    return wide
+
+
 def validate(rec: Recognised, spec: Spec) -> Validated:
     """Type, check and split the rows of one recognised sheet."""
     out = _Collector(rec)
@@ -317,6 +341,7 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
             if col.name in clean and col.name not in typed_all and col.type != "publics":
                 typed_all[col.name] = _type_column(col, clean[col.name], rec, out)
     publics = _publics(rec, spec, out) if "participants" in rec.kinds else None
+    wide = _wide_hours(rec, clean, spec, out)
 
     provenance = pd.DataFrame(
         {
@@ -341,6 +366,18 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         _run_pandera(kind, typed, spec, rec, out, table)
         if publics is not None and kind == "participants":
             typed = typed.join(publics)
+        if wide and kind == "contrats":
+            # one hours line per month column, same spreadsheet row (its provenance)
+            typed = pd.concat(
+                [
+                    typed.assign(
+                        mois=pd.Series(month, index=typed.index, dtype="string"),
+                        heures_realisees=hours,
+                    )
+                    for month, hours in wide.items()
+                ]
+            )
+            typed = typed[typed["heures_realisees"].notna()]
         tables[kind] = typed.join(provenance)
 
     bad = dict(out.bad_rows)
