@@ -22,6 +22,7 @@ from clausekit.settings import Settings
 from clausekit.spec import Spec, load_spec
 from clausekit.validate import Validated, validate
 from clausekit.write import (
+    output_set,
     write_csv,
     write_json,
     write_markdown,
@@ -181,20 +182,22 @@ def consolidate(
     rejects = checked.rejects
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = views(report, rejects)
-    outputs: list[Path] = []
-    if "json" in formats:
-        write_json(report, out_dir / "rapport.json")
-        outputs.append(out_dir / "rapport.json")
-    if "xlsx" in formats:
-        write_xlsx(tables, out_dir / "rapport.xlsx")
-        outputs.append(out_dir / "rapport.xlsx")
-    if "markdown" in formats:
-        write_markdown(tables, out_dir / "rapport.md")
-        outputs.append(out_dir / "rapport.md")
-    if "csv" in formats:
-        outputs += write_tables_csv(tables[:-1], out_dir / "tableaux")
-    write_csv(rejects, out_dir / "rejets.csv")
-    outputs.append(out_dir / "rejets.csv")
+    names: list[str] = []
+    with output_set(out_dir) as stage:
+        if "json" in formats:
+            write_json(report, stage("rapport.json"))
+            names.append("rapport.json")
+        if "xlsx" in formats:
+            write_xlsx(tables, stage("rapport.xlsx"))
+            names.append("rapport.xlsx")
+        if "markdown" in formats:
+            write_markdown(tables, stage("rapport.md"))
+            names.append("rapport.md")
+        if "csv" in formats:
+            names += write_tables_csv(tables[:-1], stage, "tableaux")
+        write_csv(rejects, stage("rejets.csv"))
+        names.append("rejets.csv")
+    outputs = [out_dir / name for name in names]
     result.outputs = outputs
     result.elapsed = time.monotonic() - started
     return result

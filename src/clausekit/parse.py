@@ -218,7 +218,33 @@ def parse_hours(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             rows = todo[pos[good]]
             values[rows] = parsed[good]
             ok[rows] = True
+    left = np.flatnonzero(~ok & _nonempty(arr))
+    if left.size:  # durations typed in Excel are time cells: "1899-12-31 07:30:00"
+        texts = pd.Series(_take(arr, left).to_pylist())
+        durations = texts.map(_duration_cell)
+        found = durations.notna().to_numpy()
+        values[left[found]] = durations[found].to_numpy(dtype=float)
+        ok[left[found]] = True
     return _result(values, _nonempty(arr) & ~ok, s)
+
+
+_RE_TIME_CELL = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
+_TIME_EPOCHS = (("1899-12-31", "1900-02-28"), ("1904-01-01", "1904-02-28"))
+
+
+def _duration_cell(text: object) -> float | None:
+    """Hours of an Excel time/duration cell as the reader renders it (date part = whole days
+    since the epoch: 1899-12-31 for 0 in the 1900 system, 1904-01-01 in the 1904 one)."""
+    match = _RE_TIME_CELL.match(str(text).strip())
+    if not match:
+        return None
+    day, hh, mm, ss = match.groups()
+    for epoch, last in _TIME_EPOCHS:
+        if epoch <= day <= last:
+            base = epoch
+            days = (np.datetime64(day) - np.datetime64(base)).astype(int)
+            return float(days * 24 + int(hh) + int(mm) / 60 + int(ss or 0) / 3600)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -110,10 +110,16 @@ def _excel_worker(
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
         pass
+    # a parser that dies (Rust allocation failure) must not print on the user's terminal
+    os.environ["RUST_BACKTRACE"] = "0"
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
     try:
         import fastexcel
 
-        reader = fastexcel.read_excel(path)
+        # from the bytes: calamine then detects the format by content, not by extension
+        content = Path(path).read_bytes()
+        reader = fastexcel.read_excel(content)
         out: list[tuple[str, bool, Any, int]] = []
         calamine = None
         for name in reader.sheet_names:
@@ -122,7 +128,7 @@ def _excel_worker(
             if name in locate:  # where the frame starts, to name the columns of cell findings
                 import python_calamine
 
-                calamine = calamine or python_calamine.CalamineWorkbook.from_path(path)
+                calamine = calamine or python_calamine.load_workbook(io.BytesIO(content))
                 start = calamine.get_sheet_by_name(name).start
                 first_column = start[1] if start else 0
             out.append((name, sheet.visible == "visible", sheet.to_arrow(), first_column))
@@ -261,7 +267,8 @@ def read_csv(source: Source) -> tuple[RawSheet, list[Issue]]:
     frame = pd.DataFrame(padded, columns=range(width), dtype="string[pyarrow]")
     frame = frame.replace("", pd.NA) if len(frame) else frame
     frame.index = pd.RangeIndex(1, len(frame) + 1)
-    return RawSheet(source=source, sheet=None, frame=frame), issues
+    # ragged rows are located findings: they reject their row once the sheet is recognised
+    return RawSheet(source=source, sheet=None, frame=frame, cell_issues=issues), []
 
 
 # --------------------------------------------------------------------------- entry point

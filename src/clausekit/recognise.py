@@ -7,6 +7,7 @@ rows, TOTAL rows) so that every row read is accounted for.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -128,6 +129,17 @@ def _month_headers(labels: list[str], positions: list[int]) -> dict[int, str]:
     return found if len(found) >= 2 else {}
 
 
+def _closest(aliases: tuple[str, ...], found: list[str], count: int = 6) -> list[str]:
+    """The accepted headers nearest to the ones found (likely typos first), then the others."""
+    norm_found = [normalise_label(f) for f in found if f]
+    scored = []
+    for i, alias in enumerate(aliases):
+        norm = normalise_label(alias)
+        best = max((difflib.SequenceMatcher(None, norm, f).ratio() for f in norm_found), default=0)
+        scored.append((-best if best >= 0.6 else 0.0, i, alias))
+    return [alias for _, _, alias in sorted(scored)[:count]]
+
+
 def _find_header(frame: pd.DataFrame, index: dict[str, str]) -> int | None:
     head = frame.head(HEADER_SEARCH_ROWS)
     best_row, best_score = None, 1
@@ -244,7 +256,7 @@ def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
                         column=col.label,
                         column_label=col.label,
                         found=found,
-                        aliases=", ".join(f"« {a} »" for a in col.aliases[:6]),
+                        aliases=", ".join(f"« {a} »" for a in _closest(col.aliases, labels)),
                     )
                 )
     if not kinds:
@@ -252,7 +264,7 @@ def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
 
     # data rows: after the header, up to the last non-blank row
     body = frame.loc[header + 1 :]
-    filled = body.notna() & body.apply(lambda s: s.astype("string").str.strip() != "").fillna(False)
+    filled = body.apply(lambda s: s.astype("string").str.strip().ne("").fillna(False)).astype(bool)
     nonblank = filled.any(axis=1)
     if nonblank.any():
         last = nonblank[nonblank].index.max()

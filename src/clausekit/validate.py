@@ -141,7 +141,9 @@ def _type_column(col: ColumnSpec, raw: pd.Series, rec: Recognised, out: _Collect
     return values
 
 
-def _publics(rec: Recognised, spec: Spec, out: _Collector) -> pd.DataFrame:
+def _publics(
+    rec: Recognised, spec: Spec, out: _Collector, qpv: pd.Series | None = None
+) -> pd.DataFrame:
     """One boolean column per public category, from the multi-valued cell and Oui/Non columns."""
     data = rec.data
     flags = pd.DataFrame(False, index=data.index, columns=list(spec.public_codes))
@@ -185,14 +187,13 @@ def _publics(rec: Recognised, spec: Spec, out: _Collector) -> pd.DataFrame:
                         value=token,
                     )
                 )
-    bool_columns = [c for c in data.columns if c.startswith(PUBLIC_PREFIX)]
-    if "qpv" in data:
-        bool_columns.append("qpv")
-    for column in bool_columns:
-        code = "QPV" if column == "qpv" else column[len(PUBLIC_PREFIX) :]
+    for column in [c for c in data.columns if c.startswith(PUBLIC_PREFIX)]:
         values, bad = parse_bools(data[column])
         out.cells("VALUE_NOT_BOOL", column, bad, data[column])
+        code = column[len(PUBLIC_PREFIX) :]
         flags[code] = flags[code] | values.fillna(False).astype(bool)
+    if qpv is not None:  # already typed (and reported) as the participants' qpv column
+        flags["QPV"] = flags["QPV"] | qpv.fillna(False).astype(bool)
     return flags.add_prefix("pub_")
 
 
@@ -220,11 +221,11 @@ def _build_pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> An
             lo = pd.Timestamp(lo) if lo is not None else None
             hi = pd.Timestamp(hi) if hi is not None else None
         if lo is not None and hi is not None:
-            checks.append(pa.Check.in_range(lo, hi, name=f"range:{lo}..{hi}"))
+            checks.append(pa.Check.in_range(lo, hi, error=f"range:{lo}..{hi}"))
         elif lo is not None:
-            checks.append(pa.Check.ge(lo, name=f"range:>={lo}"))
+            checks.append(pa.Check.ge(lo, error=f"range:>={lo}"))
         elif hi is not None:
-            checks.append(pa.Check.le(hi, name=f"range:<={hi}"))
+            checks.append(pa.Check.le(hi, error=f"range:<={hi}"))
         cols[name] = pa.Column(checks=checks, nullable=not col.not_null, coerce=False)
     frame_checks = []
     if "date_debut" in columns and "date_fin" in columns:
@@ -252,13 +253,17 @@ def _run_pandera(
         schema.validate(typed, lazy=True)
     except pe.SchemaErrors as exc:
         cases = exc.failure_cases
+        # a failed whole-frame check is listed once per column: report it once per row
+        frame_rows = cases.loc[cases["check"] == "dates_order", "index"].dropna()
+        if len(frame_rows):
+            rows = pd.Index(frame_rows.astype(int).unique())
+            out.cells("DATES_INVERTED", "date_fin", pd.Series(True, index=rows), None)
+        cases = cases[cases["check"] != "dates_order"]
         for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
             rows = pd.Index(group["index"].dropna().astype(int).unique())
             mask = pd.Series(True, index=rows)
             if check == "not_nullable":
                 out.cells("VALUE_REQUIRED", str(column), mask, None)
-            elif check == "dates_order":
-                out.cells("DATES_INVERTED", "date_fin", mask, None)
             elif str(check).startswith("range:"):
                 col = table.column(str(column))
                 shown = None if col.is_personal else rec.data[str(column)]
@@ -340,7 +345,9 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         for col in table.columns:
             if col.name in clean and col.name not in typed_all and col.type != "publics":
                 typed_all[col.name] = _type_column(col, clean[col.name], rec, out)
-    publics = _publics(rec, spec, out) if "participants" in rec.kinds else None
+    publics = (
+        _publics(rec, spec, out, typed_all.get("qpv")) if "participants" in rec.kinds else None
+    )
     wide = _wide_hours(rec, clean, spec, out)
 
     provenance = pd.DataFrame(
@@ -393,4 +400,5 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
             "reasons": ["; ".join(dict.fromkeys(bad[r])) for r in rejected_rows],
         }
     )
-    return Validated(rec, tables, rejected, rec.issues + out.issues)
+    located = sorted(out.issues, key=lambda i: i.row or 0)  # in the order a user reads the sheet
+    return Validated(rec, tables, rejected, rec.issues + located)

@@ -13,7 +13,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,28 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextlib.contextmanager
+def output_set(folder: Path) -> Iterator[Callable[[str], Path]]:
+    """Stage several outputs and put them all in place only when every one was written:
+    a failed run leaves the previous report whole, never half old, half new."""
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(name: str) -> Path:
+        target = folder / name
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.new")
+        staged.append((temporary, target))
+        return temporary
+
+    try:
+        yield stage
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
+
+
 def inert_csv(value: Any) -> Any:
     """Neutralise a csv cell that a spreadsheet would evaluate as a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
@@ -56,7 +78,8 @@ def write_json(data: dict[str, Any], target: Path) -> None:
 
 def csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    # CRLF records: a bare CR inside a value gets quoted, never starts a new record
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([inert_csv(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
         writer.writerow(["" if v is None or v is pd.NA else inert_csv(v) for v in row])
@@ -225,11 +248,11 @@ def csv_name(view_name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in ascii_name.lower()).strip("_") + ".csv"
 
 
-def write_tables_csv(views: list[Any], folder: Path) -> list[Path]:
-    """One csv per table (UTF-8 with BOM, ';')."""
+def write_tables_csv(views: list[Any], stage: Callable[[str], Path], folder: str) -> list[str]:
+    """One csv per table (UTF-8 with BOM, ';'), staged as ``folder/<table>.csv``."""
     written = []
     for view in views:
-        target = folder / csv_name(view.name)
-        write_csv(view.frame, target)
-        written.append(target)
+        name = f"{folder}/{csv_name(view.name)}"
+        write_csv(view.frame, stage(name))
+        written.append(name)
     return written
