@@ -187,11 +187,30 @@ def test_validate_json_output(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
+    """Each command's docstring is its help: a summary and an example (groups: each command)."""
     import typer
 
-    command = typer.main.get_command(app)
-    for name, sub in command.commands.items():  # type: ignore[attr-defined]
-        assert sub.help and "Exemple" in sub.help, name
+    def commands(group: object, prefix: str = "") -> list[tuple[str, object]]:
+        out = []
+        for name, sub in group.commands.items():  # type: ignore[attr-defined]
+            if hasattr(sub, "commands") and sub.commands:
+                assert sub.help, name
+                out += commands(sub, f"{prefix}{name} ")
+            else:
+                out.append((prefix + name, sub))
+        return out
+
+    found = commands(typer.main.get_command(app))
+    assert {name for name, _ in found} >= {
+        "consolidate",
+        "validate",
+        "samples",
+        "init",
+        "config check",
+        "history diff",
+    }
+    for name, sub in found:
+        assert sub.help and "Exemple" in sub.help, name  # type: ignore[attr-defined]
 
 
 def test_readme_is_up_to_date() -> None:

@@ -36,12 +36,13 @@ def test_whole_report_on_samples_matches_golden_file(
     assert set(produced) == set(expected)
 
 
-def test_two_runs_give_byte_identical_json_and_csv(tmp_path: Path) -> None:
+def test_two_runs_give_byte_identical_outputs(tmp_path: Path) -> None:
     runner = CliRunner()
     for name in ("a", "b"):
         out = tmp_path / name
         result = runner.invoke(
-            app, ["consolidate", str(ROOT / "samples"), "-o", str(out), "-f", "json", "-f", "csv"]
+            app,
+            ["consolidate", str(ROOT / "samples"), "-o", str(out), "-f", "json,csv,xlsx,markdown"],
         )
         assert result.exit_code == 0
     for path in sorted((tmp_path / "a").rglob("*.*")):

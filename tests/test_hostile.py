@@ -744,7 +744,10 @@ def test_an_interrupted_write_leaves_no_partial_file(
     from openpyxl.workbook.workbook import Workbook
 
     def half_save(self: Any, filename: Any) -> None:
-        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        if hasattr(filename, "write"):  # saved to memory first, then to disk
+            filename.write(b"PK\x03\x04 half a workbook")
+        else:
+            Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Workbook, "save", half_save)

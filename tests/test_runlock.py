@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from clausekit.errors import UsageError
-from clausekit.runlock import LOCK_NAME, LockedError, run_lock
+from clausekit.runlock import LockedError, lock_path, run_lock
 
 CTX = multiprocessing.get_context("spawn")
 
@@ -61,7 +61,7 @@ def holder(tmp_path: Path) -> Any:
 def test_second_run_gives_up_and_names_the_holder(tmp_path: Path, holder: Any) -> None:
     process, _ = holder
     out = tmp_path / "rapport"
-    info = json.loads((out / LOCK_NAME).read_text(encoding="utf-8"))
+    info = json.loads(lock_path(out).read_text(encoding="utf-8"))
     assert info["pid"] == process.pid
     started = datetime.fromisoformat(info["started"])
     with pytest.raises(LockedError) as exc, run_lock(out):
@@ -112,7 +112,7 @@ def test_lock_is_released_when_the_holder_dies(tmp_path: Path, holder: Any) -> N
 def test_same_process_cannot_enter_twice_and_creates_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "nouveau" / "rapport"
     with run_lock(out) as lock:
-        assert lock == out / LOCK_NAME
+        assert lock == lock_path(out)
         with pytest.raises(LockedError), run_lock(out):
             pass
     with run_lock(out):  # free again after the block

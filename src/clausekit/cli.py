@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from clausekit import render
 from clausekit.errors import ClausekitError, ExitCode
 
 app = typer.Typer(
@@ -46,85 +50,39 @@ def _fail(exc: ClausekitError, debug: bool) -> None:
     raise typer.Exit(int(exc.exit_code))
 
 
-def _issue_table(issues: list[Any], limit: int = 40) -> Any:
-    from rich.table import Table
-
-    table = Table(title="Anomalies", title_justify="left")
-    for name in ("Gravité", "Code", "Fichier", "Feuille", "Ligne", "Colonne", "Message"):
-        table.add_column(name, overflow="fold")
-    for issue in issues[:limit]:
-        table.add_row(
-            "erreur" if issue.severity == "error" else "avertissement",
-            issue.code,
-            Path(issue.file).name if issue.file else "",
-            issue.sheet or "",
-            str(issue.row or ""),
-            issue.column or "",
-            issue.message,
-        )
-    if len(issues) > limit:
-        table.caption = f"… et {len(issues) - limit} autres (voir rapport.json ou --format json)"
-    return table
-
-
-def _sources_table(sources: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
-
-    table = Table(title="Sources", title_justify="left")
-    for name in ("Fichier", "Feuille", "Table", "Lues", "Acceptées", "Rejetées", "Ignorées"):
-        table.add_column(name, justify="right" if name[0] in "LARI" else "left")
-    for s in sources:
-        table.add_row(
-            Path(s["file"]).name,
-            s["sheet"],
-            s["kind"],
-            str(s["rows_read"]),
-            str(s["rows_accepted"]),
-            str(s["rows_rejected"]),
-            str(s["rows_skipped"]),
-        )
-    return table
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return str(value)
-
-
-def _summary_table(report: dict[str, Any]) -> Any:
-    from rich.table import Table
-
-    from clausekit.report import LABELS, SUMMARY_ROWS
-
-    period = report["period"]
-    table = Table(title=f"Synthèse {period['start']} → {period['end']}", title_justify="left")
-    table.add_column("Indicateur")
-    table.add_column("Total", justify="right")
-    for terr in report["by_territory"]:
-        table.add_column(str(terr["territory"]), justify="right")
-    for key, _ in SUMMARY_ROWS:
-        label = LABELS[key]
-        values = [report["totals"][key], *(t[key] for t in report["by_territory"])]
-        if key == "realisation_rate":
-            cells = ["—" if v is None else f"{v:.1%}".replace(".", ",") for v in values]
-        else:
-            cells = [_fmt(v) for v in values]
-        table.add_row(label, *cells)
-    return table
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Fichier de configuration (par défaut : $CLAUSEKIT_CONFIG, puis ./clausekit.toml).",
+    ),
+]
 
 
 @app.command()
 def consolidate(
-    paths: Paths,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Exports (.xlsx, .xls, .ods, .csv) ou dossiers ; sans chemin : les territoires "
+            "de clausekit.toml."
+        ),
+    ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Dossier où écrire rapport.xlsx et rapport.json.")
-    ] = Path("rapport"),
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Dossier du rapport (par défaut : celui de la configuration, sinon ./rapport).",
+        ),
+    ] = None,
     period: Annotated[
         str | None,
-        typer.Option("--period", help="Période AAAA-MM:AAAA-MM (par défaut : celle des données)."),
+        typer.Option(
+            "--period",
+            help="Période AAAA-MM:AAAA-MM (par défaut : la configuration, sinon les données).",
+        ),
     ] = None,
     formats: Annotated[
         list[str] | None,
@@ -146,50 +104,120 @@ def consolidate(
         ),
     ] = 0,
     strict: Strict = False,
+    config: ConfigOption = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="Secondes d'attente si un autre traitement écrit déjà dans le même dossier "
+            "(par défaut : abandon immédiat, code 2).",
+        ),
+    ] = 0.0,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="N'afficher que les erreurs.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="json : une ligne de journal JSON par exécution, sur la sortie d'erreur (cron).",
+        ),
+    ] = "text",
     debug: Debug = False,
 ) -> None:
     """Consolider les exports et écrire le rapport (xlsx, json, rejets.csv).
 
     Exemple : clausekit consolidate exports/ -o rapport
     """
-    from clausekit.consolidate import consolidate as run
-    from clausekit.settings import Settings
+    import os
+    import time
 
+    from clausekit import routine
+    from clausekit.consolidate import consolidate as run
+    from clausekit.runlock import run_lock
+
+    started = time.monotonic()
+    console = _console()
     try:
-        settings = Settings(**_parse_period(period))  # type: ignore[arg-type]
-        chosen = _parse_formats(formats)
-        result = run(
-            paths,
-            output,
-            settings=settings,
-            strict=strict,
-            formats=chosen,
+        if log_format not in ("text", "json"):
+            raise _usage(f"Format de journal « {log_format} » inconnu : choisissez text ou json.")
+        todo = routine.plan(
+            paths or [],
+            config=routine.load(config, Path.cwd(), os.environ),
+            output=output,
+            period=period,
+            formats=_parse_formats(formats),
             mask_below=mask_below,
+            strict=strict,
         )
+        with run_lock(todo.out_dir, wait=wait), _progress(console, quiet) as on_file:
+            inputs = replace(todo.inputs, on_file=on_file)
+            result = run(todo.paths, todo.out_dir, todo.options, inputs=inputs)
     except ClausekitError as exc:
+        _log(
+            log_format,
+            {
+                "command": "consolidate",
+                "outcome": "error",
+                "exit_code": int(exc.exit_code),
+                "message": str(exc),
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
         _fail(exc, debug)
         return
-    console = _console()
     errors = [i for i in result.checked.issues if i.severity == "error"]
     if not quiet:
-        console.print(_summary_table(result.report))
-        console.print(_sources_table(result.report["sources"]))
+        console.print(render.summary_table(result.report))
+        console.print(render.sources_table(result.report["sources"]))
         if result.checked.issues:
-            console.print(_issue_table(errors or result.checked.issues))
+            console.print(render.issue_table(errors or result.checked.issues))
+    code = result.exit_code
     if strict and result.checked.rows_rejected:
         _console(stderr=True).print(
             f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), aucun rapport "
             "écrit.",
             markup=False,
         )
-        raise typer.Exit(int(ExitCode.DATA_ISSUES))
-    if not quiet:
+        code = ExitCode.DATA_ISSUES
+    elif not quiet:
         for path in result.outputs:
             console.print(f"Écrit : {path}", markup=False)
-    raise typer.Exit(int(result.exit_code))
+    _log(log_format, render.log_record(result, code, time.monotonic() - started, todo.out_dir))
+    raise typer.Exit(int(code))
+
+
+def _log(log_format: str, record: dict[str, Any]) -> None:
+    """One machine-readable line per run (cron): on stderr, so stdout stays the report."""
+    if log_format == "json":
+        sys.stderr.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _progress(console: Any, quiet: bool) -> Iterator[Any]:
+    """A progress bar of the files read, on a terminal only (never in logs or pipes)."""
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("Lecture des exports"),
+        BarColumn(),
+        TextColumn("{task.completed} fichier(s)"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def advance(name: str) -> None:
+            progress.update(task, advance=1, description=Path(name).name)
+
+        yield advance
 
 
 def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
@@ -205,28 +233,6 @@ def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
             f"Format « {unknown[0]} » inconnu : choisissez parmi {', '.join(FORMATS)}."
         )
     return tuple(dict.fromkeys(chosen))
-
-
-def _parse_period(period: str | None) -> dict[str, str]:
-    import re
-
-    from clausekit.errors import UsageError
-
-    if not period:
-        return {}
-    match = re.fullmatch(r"(\d{4}-\d{2})(?::(\d{4}-\d{2}))?", period.strip())
-    if not match:
-        raise UsageError(
-            f"Période « {period} » invalide : attendu AAAA-MM ou AAAA-MM:AAAA-MM "
-            "(ex. 2025-01:2025-06)."
-        )
-    start, end = match.group(1), match.group(2) or match.group(1)
-    for m in (start, end):
-        if not 1 <= int(m[5:]) <= 12:
-            raise UsageError(f"Mois « {m} » invalide.")
-    if end < start:
-        raise UsageError(f"Période « {period} » : la fin précède le début.")
-    return {"period_start": start, "period_end": end}
 
 
 @app.command()
@@ -261,9 +267,9 @@ def validate(
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         console = _console()
-        console.print(_sources_table(result.sources))
+        console.print(render.sources_table(result.sources))
         if result.issues:
-            console.print(_issue_table(result.issues))
+            console.print(render.issue_table(result.issues))
         else:
             console.print("Aucune anomalie.")
     raise typer.Exit(int(code))
@@ -293,6 +299,178 @@ def samples(
     console = _console()
     for path in result.files:
         console.print(f"Écrit : {path}", markup=False)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Fichier à créer.")] = Path("clausekit.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Remplacer un fichier existant.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Écrire un clausekit.toml de départ, entièrement commenté.
+
+    Exemple : clausekit init
+    """
+    from clausekit.config import write_init
+
+    try:
+        written = write_init(path, force=force)
+    except ClausekitError as exc:
+        _fail(exc, debug)
+        return
+    _console().print(f"Écrit : {written} — vérifiez-le avec : clausekit config check", markup=False)
+
+
+config_app = typer.Typer(help="Vérifier la configuration (clausekit.toml).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Fichier à vérifier (par défaut : celui que consolidate utiliserait)."),
+    ] = None,
+) -> None:
+    """Vérifier clausekit.toml et lister tous les problèmes d'un coup.
+
+    Exemple : clausekit config check clausekit.toml
+    """
+    import os
+
+    from clausekit.config import check_config, find_config
+
+    try:
+        found = find_config(path, Path.cwd(), os.environ)
+    except ClausekitError as exc:
+        _fail(exc, False)
+        return
+    if found is None:
+        _fail(_usage("Aucun clausekit.toml trouvé : créez-en un avec clausekit init."), False)
+        return
+    problems = check_config(found)
+    console = _console()
+    if not problems:
+        console.print(f"{found} : configuration valide.", markup=False)
+        return
+    err = _console(stderr=True)
+    err.print(f"{found} : {len(problems)} problème(s).", markup=False)
+    for problem in problems:
+        err.print(f"- {problem}", markup=False)
+    raise typer.Exit(int(ExitCode.USAGE))
+
+
+history_app = typer.Typer(
+    help="Historique mensuel des agrégats (base SQLite de clausekit.toml ou --base).",
+    invoke_without_command=True,
+)
+app.add_typer(history_app, name="history")
+
+HistoryBase = Annotated[
+    Path | None,
+    typer.Option("--base", help="Base SQLite (par défaut : [historique] base de clausekit.toml)."),
+]
+
+
+def _history_path(base: Path | None, config: Path | None) -> Path:
+    import os
+
+    from clausekit import routine
+
+    if base is not None:
+        if not base.is_file():
+            raise _usage(f"Base d'historique introuvable : {base}.")
+        return base
+    conf = routine.load(config, Path.cwd(), os.environ)
+    if conf.history is None:
+        raise _usage(
+            "Aucune base d'historique : indiquez --base ou renseignez [historique] base dans "
+            "clausekit.toml."
+        )
+    return conf.history
+
+
+@history_app.callback()
+def history(
+    ctx: typer.Context,
+    base: HistoryBase = None,
+    config: ConfigOption = None,
+) -> None:
+    """Lister les périodes enregistrées (heures, participants).
+
+    Exemple : clausekit history --base historique.sqlite
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = (base, config)
+        return
+    from rich.table import Table
+
+    from clausekit.history import History
+
+    try:
+        path = _history_path(base, config)
+        with History(path) as store:
+            months = store.months()
+    except ClausekitError as exc:
+        _fail(exc, False)
+        return
+    table = Table(title=f"Historique {path}", title_justify="left")
+    for name in (
+        "Période",
+        "Enregistrée le",
+        "Heures réalisées",
+        "Heures prévues",
+        "Participants",
+        "dont BRSA",
+        "dont -26 ans",
+        "dont ASE",
+    ):
+        table.add_column(name, justify="left" if name[0] in "PE" else "right")
+    for m in months:
+        t = m["totals"]
+        table.add_row(
+            m["period"],
+            m["recorded_at"],
+            render.fmt(t.get("hours_realised")),
+            render.fmt(t.get("hours_forecast")),
+            render.fmt(t.get("participants")),
+            render.fmt(t.get("participants_brsa")),
+            render.fmt(t.get("participants_under_26")),
+            render.fmt(t.get("participants_ase")),
+        )
+    _console().print(table)
+
+
+@history_app.command("diff")
+def history_diff(
+    ctx: typer.Context,
+    before: Annotated[str, typer.Argument(help="Période de départ, ex. 2025-05.")],
+    after: Annotated[str, typer.Argument(help="Période d'arrivée, ex. 2025-06.")],
+) -> None:
+    """Montrer ce qui a changé entre deux périodes, par territoire et par opération.
+
+    Exemple : clausekit history diff 2025-05 2025-06
+    """
+    from rich.table import Table
+
+    from clausekit.history import DIFF_HEADER, History, diff_rows
+
+    base, config = ctx.obj or (None, None)
+    try:
+        with History(_history_path(base, config)) as store:
+            rows = diff_rows(store.diff(before, after))
+    except ClausekitError as exc:
+        _fail(exc, False)
+        return
+    if not rows:
+        _console().print(f"Aucun changement entre {before} et {after}.", markup=False)
+        return
+    table = Table(title=f"Évolution {before} → {after}", title_justify="left")
+    for name in DIFF_HEADER:
+        table.add_column(name, justify="right" if name in ("Avant", "Après", "Écart") else "left")
+    for row in rows:
+        table.add_row(*row)
+    _console().print(table)
 
 
 def main() -> None:

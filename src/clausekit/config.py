@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from clausekit.errors import UsageError
-from clausekit.settings import AGE_REFERENCES, DEFAULT_PROGRAMMES, Settings
+from clausekit.settings import AGE_REFERENCES, DEFAULT_NON_WORK, DEFAULT_PROGRAMMES, Settings
 
 CONFIG_NAME = "clausekit.toml"
 ENV_CONFIG = "CLAUSEKIT_CONFIG"
@@ -38,7 +38,6 @@ RULE_ALL = "tout"
 PERIOD_RULES = (RULE_LAST_MONTH, RULE_YEAR_TO_DATE, RULE_ALL)
 _RULE_SYNONYMS = {"derniere_mois_complet": RULE_LAST_MONTH}
 
-DEFAULT_NON_WORK = ("stage", "PMSMP", "immersion", "mise en situation")
 
 # Allowed keys per section (the order is the one shown to the user).
 SECTIONS: dict[str, tuple[str, ...]] = {

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,31 @@ class CheckResult:
         return ExitCode.OK
 
 
+@dataclass(frozen=True)
+class InputOptions:
+    """Where the inputs come from, when a config file says more than the paths do."""
+
+    territory_of: Callable[[Path], str | None] | None = None  # territory of a file
+    column_maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per territory
+    ignored: tuple[tuple[Path, str], ...] = ()  # files set aside (older exports), with why
+    on_file: Callable[[str], None] | None = None  # progress: called once per file read
+
+
 def check(
-    paths: list[Path], *, spec: Spec | None = None, limits: ReadLimits | None = None
+    paths: list[Path],
+    *,
+    spec: Spec | None = None,
+    limits: ReadLimits | None = None,
+    inputs: InputOptions | None = None,
 ) -> CheckResult:
     """Read, recognise and validate every export under ``paths`` (no report)."""
     spec = spec or load_spec()
-    read = read_sources(paths, limits)
+    inputs = inputs or InputOptions()
+    read = read_sources(paths, limits, territory_of=inputs.territory_of, on_file=inputs.on_file)
     issues = list(read.issues)
     validated: list[Validated] = []
     for raw in read.sheets:
-        rec = recognise(raw, spec)
+        rec = recognise(raw, spec, inputs.column_maps.get(raw.source.territory_hint))
         if rec is None:
             continue
         if not rec.kinds:
@@ -131,10 +147,20 @@ class ConsolidationResult:
 
 
 def build_report(
-    checked: CheckResult, *, spec: Spec, settings: Settings, secret: bytes | None = None
+    checked: CheckResult,
+    *,
+    spec: Spec,
+    settings: Settings,
+    secret: bytes | None = None,
+    ignored: tuple[tuple[Path, str], ...] = (),
 ) -> tuple[dict[str, Any], list[Issue]]:
     """Merge the accepted rows and compute the report dict (report-contract.md)."""
-    data = merge(checked.validated, spec, secret=secret)
+    pattern = None
+    if settings.non_work_contracts:
+        from clausekit.config import not_work_pattern
+
+        pattern = not_work_pattern(settings.non_work_contracts)
+    data = merge(checked.validated, spec, secret=secret, non_work_pattern=pattern)
     body = compute(data, spec, settings)
     issues = checked.issues + data.issues
     report = {
@@ -143,61 +169,112 @@ def build_report(
         "settings": settings.to_dict(),
         "sources": checked.sources,
         **body,
+        "inputs": {
+            "used": checked.files,
+            "ignored": [{"file": str(path), "reason": why} for path, why in ignored],
+        },
         "issues": [i.to_dict() for i in issues],
     }
     return report, issues
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What a consolidation run produces and how (the CLI's options, the config's settings)."""
+
+    settings: Settings = field(default_factory=Settings)
+    formats: tuple[str, ...] = ("xlsx", "json")
+    strict: bool = False  # any rejected row is fatal: nothing written
+    mask_below: int = 0  # mask counts of people 1..K-1 (0: no masking)
+    secret: bytes | None = None  # pseudonymisation key (None: random, for this run only)
+    history: Path | None = None  # SQLite file recording each period's aggregates
+
+
 def consolidate(
     paths: list[Path],
     out_dir: Path,
+    options: RunOptions | None = None,
     *,
-    settings: Settings | None = None,
     spec: Spec | None = None,
-    strict: bool = False,
-    secret: bytes | None = None,
     limits: ReadLimits | None = None,
-    formats: tuple[str, ...] = ("xlsx", "json"),
-    mask_below: int = 0,
+    inputs: InputOptions | None = None,
+    **overrides: Any,
 ) -> ConsolidationResult:
     """Consolidate every export under ``paths`` and write the report into ``out_dir``.
 
+    ``overrides`` are :class:`RunOptions` fields (``consolidate(p, out, strict=True)``).
     Raises :class:`InputError` when no input could be read at all. Under ``strict``, any
-    rejected row is fatal: nothing is written and the exit code says why.
+    rejected row is fatal: nothing is written and the exit code says why. With a history
+    database, the period's aggregates are recorded (replacing an earlier run of the same
+    period) and the xlsx shows the evolution since the previous recorded period.
     """
     started = time.monotonic()
+    options = replace(options or RunOptions(), **overrides)
     spec = spec or load_spec()
-    settings = settings or Settings()
-    checked = check(paths, spec=spec, limits=limits)
+    inputs = inputs or InputOptions()
+    checked = check(paths, spec=spec, limits=limits, inputs=inputs)
     if not checked.validated:
         raise InputError("Aucune table exploitable dans les chemins donnés.")
-    report, all_issues = build_report(checked, spec=spec, settings=settings, secret=secret)
-    if mask_below > 1:
-        report = mask_report(report, mask_below)
+    report, all_issues = build_report(
+        checked,
+        spec=spec,
+        settings=options.settings,
+        secret=options.secret,
+        ignored=inputs.ignored,
+    )
     checked_all = CheckResult(checked.validated, all_issues, checked.unreadable, checked.files)
-    code = checked_all.exit_code()
-    result = ConsolidationResult(report, checked_all, exit_code=code)
-    if strict and checked.rows_rejected:
+    result = ConsolidationResult(report, checked_all, exit_code=checked_all.exit_code())
+    if options.strict and checked.rows_rejected:
         return result
+    evolution = None
+    if options.history is not None and options.mask_below <= 1:  # unmasked counts: not shared
+        evolution = _history_preview(options.history, report)
+    unmasked = report
+    if options.mask_below > 1:
+        report = mask_report(report, options.mask_below)
+        result.report = report
     rejects = checked.rejects
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = views(report, rejects)
+    tables = views(report, rejects, evolution)
     names: list[str] = []
     with output_set(out_dir) as stage:
-        if "json" in formats:
+        if "json" in options.formats:
             write_json(report, stage("rapport.json"))
             names.append("rapport.json")
-        if "xlsx" in formats:
+        if "xlsx" in options.formats:
             write_xlsx(tables, stage("rapport.xlsx"))
             names.append("rapport.xlsx")
-        if "markdown" in formats:
+        if "markdown" in options.formats:
             write_markdown(tables, stage("rapport.md"))
             names.append("rapport.md")
-        if "csv" in formats:
-            names += write_tables_csv(tables[:-1], stage, "tableaux")
+        if "csv" in options.formats:
+            names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
         write_csv(rejects, stage("rejets.csv"))
         names.append("rejets.csv")
-    outputs = [out_dir / name for name in names]
-    result.outputs = outputs
+    result.outputs = [out_dir / name for name in names]
+    if options.history is not None:  # only once the report is in place: all or nothing
+        _record_history(options.history, unmasked, checked.files)
     result.elapsed = time.monotonic() - started
     return result
+
+
+def _history_preview(path: Path, report: dict[str, Any]) -> Any:
+    """The evolution since the previous recorded period, as a table (None: no previous)."""
+    from clausekit.history import DIFF_HEADER, History, diff_rows, period_key
+
+    period = period_key(report)
+    with History(path) as history:
+        found = history.preview(period, report)
+    if found is None:
+        return None
+    previous, diff = found
+    return previous, period, pd.DataFrame(diff_rows(diff), columns=list(DIFF_HEADER))
+
+
+def _record_history(path: Path, report: dict[str, Any], files: list[str]) -> None:
+    """Record the period's aggregates (never personal data), replacing an earlier run of the
+    same period, in one transaction."""
+    from clausekit.history import History, inputs_hash, period_key
+
+    with History(path) as history:
+        history.record(period_key(report), inputs_hash([Path(f) for f in files]), report)

@@ -274,41 +274,61 @@ class History:
                     f"Aucun enregistrement pour la période {period} dans l'historique "
                     f"{self.path}. Périodes enregistrées : {listed}."
                 )
-        rows_a, rows_b = self._rows(a), self._rows(b)
-        order = {scope: i for i, scope in enumerate(SCOPES)}
+        return _diff(self._rows(a), self._rows(b))
 
-        def sort_key(key: tuple[str, ...]) -> tuple[Any, ...]:
-            label = (rows_b.get(key) or rows_a[key])["operation"]
-            return (order.get(key[0], 9), key[1], label, key[2], key[3])
+    def preview(
+        self, period: str, report: dict[str, Any]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """The diff from the latest recorded period before ``period`` to ``report``, without
+        writing anything (so that a failed run leaves the database as it was)."""
+        previous = self.previous(period)
+        if previous is None:
+            return None
+        current = {}
+        for values in _aggregate_rows(report):
+            record = dict(zip(_COLUMNS, values, strict=True))
+            current[tuple(record[k] for k in _KEY)] = record
+        return previous, _diff(self._rows(previous), current)
 
-        out = []
-        for key in sorted(rows_a.keys() | rows_b.keys(), key=sort_key):
-            old, new = rows_a.get(key), rows_b.get(key)
-            status = "changed" if old and new else ("added" if new else "removed")
-            label = (new or old or {}).get("operation", "")
-            for metric in METRICS:
-                va = old.get(metric) if old else None
-                vb = new.get(metric) if new else None
-                if va == vb:
-                    continue
-                delta = None
-                if va is not None and vb is not None:
-                    delta = round(vb - va, 2) if metric in HOURS else vb - va
-                out.append(
-                    {
-                        "scope": key[0],
-                        "territory": key[1],
-                        "operation_id": key[2],
-                        "operation": label,
-                        "donneur_ordre": key[3],
-                        "status": status,
-                        "metric": metric,
-                        "value_a": va,
-                        "value_b": vb,
-                        "delta": delta,
-                    }
-                )
-        return out
+
+def _diff(
+    rows_a: dict[tuple[str, ...], dict[str, Any]], rows_b: dict[tuple[str, ...], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per entity and metric that changed from ``rows_a`` to ``rows_b``."""
+    order = {scope: i for i, scope in enumerate(SCOPES)}
+
+    def sort_key(key: tuple[str, ...]) -> tuple[Any, ...]:
+        label = (rows_b.get(key) or rows_a[key])["operation"]
+        return (order.get(key[0], 9), key[1], label, key[2], key[3])
+
+    out = []
+    for key in sorted(rows_a.keys() | rows_b.keys(), key=sort_key):
+        old, new = rows_a.get(key), rows_b.get(key)
+        status = "changed" if old and new else ("added" if new else "removed")
+        label = (new or old or {}).get("operation", "")
+        for metric in METRICS:
+            va = old.get(metric) if old else None
+            vb = new.get(metric) if new else None
+            if va == vb:
+                continue
+            delta = None
+            if va is not None and vb is not None:
+                delta = round(vb - va, 2) if metric in HOURS else vb - va
+            out.append(
+                {
+                    "scope": key[0],
+                    "territory": key[1],
+                    "operation_id": key[2],
+                    "operation": label,
+                    "donneur_ordre": key[3],
+                    "status": status,
+                    "metric": metric,
+                    "value_a": va,
+                    "value_b": vb,
+                    "delta": delta,
+                }
+            )
+    return out
 
 
 # --------------------------------------------------------------------------- rendering

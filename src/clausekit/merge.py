@@ -96,6 +96,7 @@ def merge(
     secret: bytes | None = None,
     territories: dict[str, str] | None = None,
     contract_rules: ContractRules | None = None,
+    non_work_pattern: str | None = None,
 ) -> Dataset:
     """Merge all accepted rows into people, lines and operations."""
     secret = secret or secrets.token_bytes(32)  # keys live only for this run by default
@@ -245,6 +246,10 @@ def merge(
         family = contract_family(lines["type_contrat"], rules)
         lines["contract_type"] = family["family"].fillna(UNRECOGNISED).astype("string")
         lines["work"] = ~lines["contract_type"].isin(rules.non_work_families)
+        if non_work_pattern:  # the config's extra non-work contract types
+            kind = normalise_text(lines["type_contrat"].astype("string"))
+            extra = kind.str.contains(non_work_pattern, regex=True).fillna(False).astype(bool)
+            lines["work"] = lines["work"] & ~extra
         cid = lines["contrat_id"].astype("string")
         synth = (
             "~"
@@ -264,10 +269,9 @@ def merge(
         # people who appear only in contracts still exist, with unknown age and status
         missing = pd.Index(lines["person_key"].unique()).difference(people.index)
         if len(missing):
-            extra = pd.DataFrame(False, index=missing, columns=pub_cols)
-            extra["date_naissance"] = pd.NaT
-            extra["listed"] = False
-            people = pd.concat([people, extra]) if len(people) else extra
+            unlisted = pd.DataFrame(False, index=missing, columns=[*pub_cols, "listed"])
+            unlisted.insert(len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing))
+            people = pd.concat([people, unlisted]) if len(people) else unlisted
         lines = lines.drop(columns=[c for c in ("nom", "prenom") if c in lines])
     else:
         lines = pd.DataFrame(

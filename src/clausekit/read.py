@@ -16,7 +16,7 @@ import io
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -69,8 +69,11 @@ class ReadResult:
     files: list[str] = field(default_factory=list)  # files found
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Source], list[Issue]]:
-    """Expand files and folders into sources; a folder's sub-folder names the territory."""
+def discover(
+    paths: Iterable[Path], territory_of: Callable[[Path], str | None] | None = None
+) -> tuple[list[Source], list[Issue]]:
+    """Expand files and folders into sources. The territory: ``territory_of`` (the config),
+    else the sub-folder of the given folder, else the file name."""
     sources: list[Source] = []
     issues: list[Issue] = []
     for root in paths:
@@ -89,6 +92,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Source], list[Issue]]:
                 candidates.append((path, hint))
         for path, hint in candidates:
             display = str(path)
+            hint = (territory_of(path) if territory_of else None) or hint
             if is_lock_file(path):
                 issues.append(make_issue("FILE_LOCK_SKIPPED", file=display))
                 continue
@@ -275,12 +279,18 @@ def read_csv(source: Source) -> tuple[RawSheet, list[Issue]]:
 
 
 def read_sources(
-    paths: Iterable[Path], limits: ReadLimits | None = None, workers: int | None = None
+    paths: Iterable[Path],
+    limits: ReadLimits | None = None,
+    workers: int | None = None,
+    *,
+    territory_of: Callable[[Path], str | None] | None = None,
+    on_file: Callable[[str], None] | None = None,
 ) -> ReadResult:
-    """Read every export under ``paths``: one RawSheet per visible sheet, issues for the rest."""
+    """Read every export under ``paths``: one RawSheet per visible sheet, issues for the rest.
+    ``on_file`` is called with each file's name once it is read (progress display)."""
     limits = limits or ReadLimits()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    sources, issues = discover(paths)
+    sources, issues = discover(paths, territory_of)
     result = ReadResult(issues=issues, files=[s.display for s in sources])
     excel: list[tuple[Source, bool]] = []
     cell_issues: dict[tuple[str, str], list[Issue]] = {}
@@ -313,6 +323,8 @@ def read_sources(
             sheet, csv_issues = read_csv(source)
             result.sheets.append(sheet)
             result.issues.extend(csv_issues)
+            if on_file:
+                on_file(source.display)
         else:
             excel.append((source, check.date1904))
     date1904 = {s.display: flag for s, flag in excel}
@@ -321,6 +333,8 @@ def read_sources(
         locate[file] = (*locate.get(file, ()), sheet_name)
     jobs = _read_excel_files([s for s, _ in excel], limits, workers, locate)
     for source, (status, payload) in jobs:
+        if on_file:
+            on_file(source.display)
         if status == "ok":
             for name, visible, batch, first_column in payload:
                 if not visible:

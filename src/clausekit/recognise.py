@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -160,13 +161,18 @@ def _letter(position: int) -> str:
     return letters
 
 
-def recognise(raw: RawSheet, spec: Spec) -> Recognised | None:
-    """Recognise one sheet; None (with no error) when it is empty."""
+def recognise(
+    raw: RawSheet, spec: Spec, extra_aliases: Mapping[str, str] | None = None
+) -> Recognised | None:
+    """Recognise one sheet; None (with no error) when it is empty. ``extra_aliases`` maps a
+    territory's unusual headers to canonical names (clausekit.toml, « colonnes »)."""
     frame = raw.frame
     where = {"file": raw.file, "sheet": raw.sheet}
     if frame.empty or frame.notna().to_numpy().sum() == 0:
         return None
     index = _alias_index(spec)
+    if extra_aliases:
+        index = {**index, **{normalise_label(k): v for k, v in extra_aliases.items()}}
     header = _find_header(frame, index)
     if header is None:
         rec = Recognised(raw, 0, [], {}, {}, frame.iloc[0:0])

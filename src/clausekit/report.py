@@ -188,8 +188,13 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({"Indicateur": [r[0] for r in rows], "Valeur": [r[1] for r in rows]})
 
 
-def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[View]:
-    """The report's tables in reading order."""
+def views(
+    report: dict[str, Any],
+    rejects: pd.DataFrame | None = None,
+    evolution: tuple[str, str, pd.DataFrame] | None = None,
+) -> list[View]:
+    """The report's tables in reading order (``evolution``: previous period, this period and
+    the month-over-month changes from the history database)."""
     period = report["period"]
     out = [
         View(
@@ -295,6 +300,18 @@ def views(report: dict[str, Any], rejects: pd.DataFrame | None = None) -> list[V
             ],
         ),
     ]
+    ignored = (report.get("inputs") or {}).get("ignored") or []
+    if ignored:
+        out.append(
+            _view(
+                "Fichiers écartés",
+                "Exports écartés (un export plus récent du même territoire les remplace)",
+                [{"file": i["file"], "reasons": i["reason"]} for i in ignored],
+            )
+        )
+    if evolution is not None:
+        before, after, frame = evolution
+        out.insert(1, View("Évolution", f"Évolution de {before} à {after} (historique)", frame, {}))
     if rejects is not None:
         out.append(View("Rejets", "Lignes rejetées", rejects.rename(columns=LABELS), {}))
     return out

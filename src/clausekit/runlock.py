@@ -22,7 +22,14 @@ from typing import Any
 
 from clausekit.errors import UsageError
 
-LOCK_NAME = ".clausekit.lock"
+LOCK_SUFFIX = ".clausekit.lock"
+
+
+def lock_path(out_dir: Path) -> Path:
+    """The lock of an output folder lies beside it (``.rapport.clausekit.lock``), so taking
+    the lock never creates the folder: a run that writes nothing leaves nothing behind."""
+    out_dir = out_dir.absolute()
+    return out_dir.parent / f".{out_dir.name}{LOCK_SUFFIX}"
 POLL_SECONDS = 0.05
 
 
@@ -59,13 +66,13 @@ def _read_holder(fd: int) -> dict[str, Any]:
 
 @contextmanager
 def run_lock(out_dir: Path, wait: float = 0) -> Iterator[Path]:
-    """Hold the lock of ``out_dir`` (created if needed) for the ``with`` block.
+    """Hold the lock of ``out_dir`` for the ``with`` block.
 
     If another run holds it, retry for up to ``wait`` seconds, then raise
     :class:`LockedError` naming the holder. Yields the lock file's path.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / LOCK_NAME
+    path = lock_path(out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + max(wait, 0)

@@ -16,6 +16,10 @@ DEFAULT_PROGRAMMES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# contract types that are not work (besides contract_types.toml's work_hours = false families)
+DEFAULT_NON_WORK = ("stage", "PMSMP", "immersion", "mise en situation")
+
+
 @dataclass(frozen=True)
 class Settings:
     etp_hours: float = 1607.0
@@ -25,10 +29,14 @@ class Settings:
     period_start: str | None = None  # "YYYY-MM"; None: from the data
     period_end: str | None = None
     programmes: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_PROGRAMMES
+    # contract types whose hours are not work hours, besides schemas/contract_types.toml's
+    # families marked work_hours = false (labels or regular expressions, clausekit.toml)
+    non_work_contracts: tuple[str, ...] = DEFAULT_NON_WORK
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("period_start")
         data.pop("period_end")
         data["programmes"] = {name: list(members) for name, members in self.programmes}
+        data["non_work_contracts"] = list(self.non_work_contracts)
         return data

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import io
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -195,12 +198,32 @@ def write_xlsx(views: list[Any], target: Path) -> None:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = f"{header_row}:{header_row}"
-    fixed = __import__("datetime").datetime(2000, 1, 1)
     wb.properties.creator = "clausekit"
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
+    wb.properties.created = FIXED_TIME
+    buffer = io.BytesIO()
+    wb.save(buffer)
     with atomic_path(target) as tmp:
-        wb.save(tmp)
+        tmp.write_bytes(_deterministic_zip(buffer.getvalue()))
+
+
+FIXED_TIME = datetime.datetime(2000, 1, 1)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    """The same workbook gives the same bytes: fixed member times and document dates (openpyxl
+    stamps the save time), so a monthly diff only shows real changes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, content)
+    return out.getvalue()
 
 
 def _markdown_cell(value: Any, number_format: str | None = None) -> str:

@@ -1,0 +1,84 @@
+"""The monthly routine: turn a config file (clausekit.toml) and the command-line options into
+one run plan: which files, which territories, which period, where to write, what to record.
+
+``consolidate`` with no paths consolidates every configured territory; when a territory drops
+several exports of the same table, the newest wins and the others are reported as ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from clausekit.config import Config, find_config, load_config, parse_period
+from clausekit.consolidate import InputOptions, RunOptions
+from clausekit.errors import UsageError
+from clausekit.selection import select_exports
+
+DEFAULT_OUTPUT = Path("rapport")
+
+
+@dataclass(frozen=True)
+class Plan:
+    paths: list[Path]
+    out_dir: Path
+    options: RunOptions
+    inputs: InputOptions
+    config: Config
+
+
+def load(config_path: Path | None, cwd: Path, env: Mapping[str, str]) -> Config:
+    """The config in force: --config, $CLAUSEKIT_CONFIG, ./clausekit.toml, or the defaults."""
+    return load_config(find_config(config_path, cwd, env))
+
+
+def plan(
+    paths: list[Path],
+    *,
+    config: Config,
+    output: Path | None = None,
+    period: str | None = None,
+    today: date | None = None,
+    env: Mapping[str, str] | None = None,
+    **options: object,
+) -> Plan:
+    """The run to do. ``options`` are RunOptions fields given on the command line."""
+    env = os.environ if env is None else env
+    today = today or date.today()
+    settings = replace(config.settings_for(today), non_work_contracts=config.non_work_contracts)
+    if period:
+        start, end = parse_period(period)
+        settings = replace(settings, period_start=start, period_end=end)
+    ignored: tuple[tuple[Path, str], ...] = ()
+    if not paths:
+        if not config.territories:
+            raise UsageError(
+                "Aucun chemin donné et aucun territoire configuré : indiquez les exports à "
+                "consolider (ex. clausekit consolidate exports/) ou créez un clausekit.toml "
+                "avec clausekit init."
+            )
+        files = [f for group in config.inputs().values() for f in group]
+        selection = select_exports(files, lambda p: config.territory_of(p) or p.parent.name)
+        paths, ignored = list(selection.used), tuple(selection.ignored)
+        if not paths:
+            raise UsageError(
+                "Aucun export trouvé dans les dossiers des territoires configurés : "
+                + ", ".join(t.name for t in config.territories)
+                + "."
+            )
+    run = RunOptions(
+        settings=settings,
+        secret=config.secret(env),
+        history=config.history,
+    )
+    run = replace(run, **options)  # type: ignore[arg-type]
+    inputs = InputOptions(
+        territory_of=config.territory_of if config.territories else None,
+        column_maps={t.name: t.columns for t in config.territories if t.columns},
+        ignored=ignored,
+    )
+    out_dir = output or config.output or DEFAULT_OUTPUT
+    return Plan(paths, out_dir, run, inputs, config)

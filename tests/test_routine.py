@@ -1,0 +1,167 @@
+"""The monthly routine from a clausekit.toml: no paths, newest export wins, history, lock,
+logs for cron, crash safety and deterministic outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from clausekit import write
+from clausekit.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+TERRITORIES = """
+[territoires."Lens-Liévin"]
+dossier = "exports/Lens-Liévin"
+
+[territoires."Hénin-Carvin"]
+dossier = "exports/Hénin-Carvin"
+
+[territoires."Artois"]
+fichiers = ["exports/Artois/*.xlsx"]
+"""
+
+
+@pytest.fixture
+def routine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder: exports of three territories and a config made by `clausekit init`."""
+    shutil.copytree(ROOT / "samples", tmp_path / "exports", ignore=shutil.ignore_patterns("*.json"))
+    artois = tmp_path / "exports" / "Artois"
+    # two drops of the Artois export: the newest (by the date in its name) wins
+    (artois / "artois_extraction.xlsx").rename(artois / "artois_extraction_2025-02-15.xlsx")
+    shutil.copy(
+        artois / "artois_extraction_2025-02-15.xlsx", artois / "artois_extraction_2025-01-15.xlsx"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLAUSEKIT_SECRET", "une phrase secrète de test")
+    monkeypatch.delenv("CLAUSEKIT_CONFIG", raising=False)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    config = tmp_path / "clausekit.toml"
+    config.write_text(config.read_text(encoding="utf-8") + TERRITORIES, encoding="utf-8")
+    assert runner.invoke(app, ["config", "check"]).exit_code == 0
+    return tmp_path
+
+
+def test_consolidate_without_paths_uses_the_config(routine: Path) -> None:
+    result = runner.invoke(app, ["consolidate", "--period", "2025-06", "-q"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((routine / "rapport" / "rapport.json").read_text(encoding="utf-8"))
+    assert sorted({s["territory"] for s in report["sources"]}) == [
+        "Artois",
+        "Hénin-Carvin",
+        "Lens-Liévin",
+    ]
+    assert report["period"] == {"start": "2025-06", "end": "2025-06"}
+    ignored = report["inputs"]["ignored"]
+    assert [Path(i["file"]).name for i in ignored] == ["artois_extraction_2025-01-15.xlsx"]
+    assert (
+        "remplacé par un export plus récent : artois_extraction_2025-02-15.xlsx"
+        in ignored[0]["reason"]
+    )
+    used = [Path(f).name for f in report["inputs"]["used"]]
+    assert "artois_extraction_2025-02-15.xlsx" in used
+    assert "Fichiers écartés" in load_workbook(routine / "rapport" / "rapport.xlsx").sheetnames
+
+
+def test_json_log_line_for_cron(routine: Path) -> None:
+    result = runner.invoke(app, ["consolidate", "-q", "--log-format", "json"])
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("{")]
+    assert len(lines) == 1
+    log = json.loads(lines[0])
+    assert log["outcome"] == "ok" and log["exit_code"] == 0
+    assert log["files"] == 3 and log["files_ignored"] == 1
+    assert log["rows_read"] == log["rows_accepted"] + log["rows_rejected"] + log["rows_skipped"]
+    assert log["seconds"] > 0 and log["report_written"] is True
+    assert result.stdout == ""  # --quiet: nothing else
+
+
+def test_history_replaces_a_rerun_month_and_diffs_months(routine: Path) -> None:
+    for period in ("2025-05", "2025-06", "2025-06"):
+        assert runner.invoke(app, ["consolidate", "--period", period, "-q"]).exit_code == 0
+    with sqlite3.connect(routine / "historique.sqlite") as db:
+        assert db.execute("SELECT period FROM runs ORDER BY period").fetchall() == [
+            ("2025-05",),
+            ("2025-06",),
+        ]
+        columns = {row[1] for row in db.execute("PRAGMA table_info(aggregates)")}
+    assert not columns & {"nom", "prenom", "date_naissance", "participant_id"}
+    listing = runner.invoke(app, ["history"])
+    assert listing.exit_code == 0
+    assert "2025-05" in listing.output and "2025-06" in listing.output
+    diff = runner.invoke(app, ["history", "diff", "2025-05", "2025-06"])
+    assert diff.exit_code == 0
+    assert "Évolution 2025-05 → 2025-06" in diff.output
+    assert "Heures réalisées" in diff.output
+    sheets = load_workbook(routine / "rapport" / "rapport.xlsx").sheetnames
+    assert sheets[:2] == ["Synthèse", "Évolution"]
+    unknown = runner.invoke(app, ["history", "diff", "2024-01", "2025-06"])
+    assert unknown.exit_code == 2
+    assert "Aucun enregistrement pour la période 2024-01" in unknown.output
+
+
+def test_crash_between_writes_leaves_report_and_history_intact(
+    routine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["consolidate", "--period", "2025-05", "-q"]).exit_code == 0
+    out = routine / "rapport"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    db_before = (routine / "historique.sqlite").read_bytes()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the machine stops between the json and the xlsx
+
+    monkeypatch.setattr("clausekit.consolidate.write_xlsx", crash)
+    result = runner.invoke(app, ["consolidate", "--period", "2025-06", "-q"])
+    assert result.exit_code != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert (routine / "historique.sqlite").read_bytes() == db_before
+    monkeypatch.setattr("clausekit.consolidate.write_xlsx", write.write_xlsx)
+
+
+def test_non_tty_output_has_no_control_codes(routine: Path) -> None:
+    result = runner.invoke(app, ["consolidate", "--period", "2025-06"])
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output
+    assert "Synthèse 2025-06 → 2025-06" in result.output
+
+
+def test_xlsx_content_is_identical_from_one_run_to_the_next(routine: Path) -> None:
+    contents = []
+    for name in ("a", "b"):
+        assert runner.invoke(app, ["consolidate", "-o", name, "-q"]).exit_code == 0
+        wb = load_workbook(routine / name / "rapport.xlsx")
+        contents.append(
+            {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+        )
+        props = wb.properties
+        assert (props.created.year, props.modified.year) == (2000, 2000)  # no run timestamp
+    assert contents[0] == contents[1]
+
+
+def test_no_paths_and_no_config_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLAUSEKIT_CONFIG", raising=False)
+    result = runner.invoke(app, ["consolidate"])
+    assert result.exit_code == 2
+    assert "Aucun chemin donné et aucun territoire configuré" in result.output
+
+
+def test_broken_config_lists_every_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "clausekit.toml").write_text(
+        '[rapport]\netp_hour = 1607\n[periode]\nregle = "hier"\n', encoding="utf-8"
+    )
+    result = runner.invoke(app, ["config", "check"])
+    assert result.exit_code == 2
+    assert "2 problème(s)" in result.output
+    assert "etp_hour" in result.output and "etp_hours" in result.output
+    assert "hier" in result.output
