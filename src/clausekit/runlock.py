@@ -30,6 +30,8 @@ def lock_path(out_dir: Path) -> Path:
     the lock never creates the folder: a run that writes nothing leaves nothing behind."""
     out_dir = out_dir.absolute()
     return out_dir.parent / f".{out_dir.name}{LOCK_SUFFIX}"
+
+
 POLL_SECONDS = 0.05
 
 
