@@ -180,3 +180,44 @@ def test_period_filters_hours_but_not_forecast(exports: Path):
     assert report["totals"]["hours_realised"] == 60.0
     assert report["totals"]["hours_forecast"] == 1000.0
     assert report["totals"]["etp"] == round(60 / 1607, 2)
+
+
+def test_clause_types_from_typed_labels_and_combinations(exports: Path):
+    # OP1 combines execution + criterion; OP2 is a reserved contract; OP3's label is unknown.
+    territory_workbook(
+        exports,
+        "Lens",
+        [["P1", "A", "X", D(1990, 1, 1), ""], ["P2", "B", "Y", D(1990, 1, 1), "BRSA"]],
+        [
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 10],
+            ["P2", "C2", "OP2", "E", "CDD", D(2025, 1, 1), None, "01/2025", 20],
+            ["P2", "C3", "OP3", "E", "CDD", D(2025, 1, 1), None, "01/2025", 5],
+        ],
+        [
+            ["OP1", "Op 1", "Ville", "Article 14 + critère social", 100],
+            ["OP2", "Op 2", "Ville", "Marché réservé SIAE (L2113-13)", 50],
+            ["OP3", "Op 3", "Ville", "voir CCAP", 30],
+        ],
+    )
+    report = report_for([exports])
+    got = {
+        r["clause_type"]: (
+            r["hours_forecast"],
+            r["hours_realised"],
+            r["participants"],
+            r["contracts"],
+        )
+        for r in report["by_clause_type"]
+    }
+    assert got == {
+        "EXECUTION": (100.0, 10.0, 1, 1),
+        "CRITERE": (100.0, 10.0, 1, 1),
+        "RESERVE": (50.0, 20.0, 1, 1),
+        "NON_RECONNU": (30.0, 5.0, 1, 1),
+    }
+    assert [r["clause_type"] for r in report["by_clause_type"]] == [
+        "EXECUTION",
+        "CRITERE",
+        "RESERVE",
+        "NON_RECONNU",
+    ]

@@ -29,6 +29,22 @@ from clausekit.spec import Spec
 UNKNOWN = "(non renseigné)"
 UNKNOWN_CLAUSE = "NON_RECONNU"
 UNKNOWN_MODE = "NON_RENSEIGNE"
+LINE_COLUMNS = (
+    "territory",
+    "person_key",
+    "contract_key",
+    "operation_id",
+    "month",
+    "hours",
+    "company",
+    "date_debut",
+    "date_fin",
+    "duree_mois",
+    "situation_sortie",
+    "type_employeur",
+    "modalite",
+    "contract_type",
+)
 OTHER_PROGRAMME = "Autres"
 STAT_KEYS = (
     "hours_forecast",
@@ -276,24 +292,21 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         month = lines["month"]
         lines = lines[(month >= start) & (month <= end)]
     lines = lines[lines["work"].astype(bool)] if len(lines) else lines
+    lines = lines[[c for c in LINE_COLUMNS if c in lines]]  # narrow: every filter copies rows
     ops = data.operations.copy()
     ops["op_key"] = ops["territory"].astype("string") + "/" + ops["operation_id"].astype("string")
     ops["donneur_ordre"] = ops["donneur_ordre"].fillna(UNKNOWN)
     ops["operation"] = ops["operation_libelle"].fillna(ops["operation_id"]).astype("string")
     ops["clause_codes"] = clause_codes(ops["type_clause"], spec)
     ops["programme"] = programmes(ops["donneur_ordre"], settings)
-    lines = lines.copy()
     lines["op_key"] = (
         lines["territory"].astype("string") + "/" + lines["operation_id"].astype("string")
     )
-    op_attrs = ops.set_index("op_key")[["donneur_ordre", "operation", "clause_codes", "programme"]]
+    op_attrs = ops.set_index("op_key")[["donneur_ordre", "operation", "programme"]]
     lines = lines.join(op_attrs, on="op_key")
     lines["donneur_ordre"] = lines["donneur_ordre"].fillna(UNKNOWN)
     lines["programme"] = lines["programme"].fillna(OTHER_PROGRAMME)
     lines["operation"] = lines["operation"].fillna(lines["operation_id"]).fillna(UNKNOWN)
-    lines["clause_codes"] = lines["clause_codes"].map(
-        lambda c: c if isinstance(c, list) else [UNKNOWN_CLAUSE]
-    )
     attrs = _person_attributes(data.people, lines, settings, start)
 
     totals = _breakdown(lines, ops, attrs, [], settings)
@@ -310,7 +323,10 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         lines, ops, attrs, ["territory", "operation_id", "operation", "donneur_ordre"], settings
     )
     ops_x = ops.explode("clause_codes").rename(columns={"clause_codes": "clause_type"})
-    lines_x = lines.explode("clause_codes").rename(columns={"clause_codes": "clause_type"})
+    # a line counts under each modality of its operation (a contract can combine several)
+    op_codes = ops_x[["op_key", "clause_type"]].drop_duplicates()
+    lines_x = lines.merge(op_codes, on="op_key", how="left")
+    lines_x["clause_type"] = lines_x["clause_type"].fillna(UNKNOWN_CLAUSE)
     by_clause = _breakdown(lines_x, ops_x, attrs, ["clause_type"], settings)
     order = {t.code: i for i, t in enumerate(spec.clause_types)}
     by_clause = by_clause.sort_values("clause_type", key=lambda s: s.map(order).fillna(99))

@@ -134,11 +134,12 @@ def merge(
         local = parts.groupby(["territory", "person_key"])
         people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
         # possible duplicates for review: one key, several ids
-        ids = ident.groupby("person_key").agg(
+        id_counts = ident.groupby("person_key")["participant_id"].nunique()
+        several = ident[ident["person_key"].isin(id_counts.index[id_counts > 1])]
+        duplicates = several.groupby("person_key").agg(
             ids=("participant_id", lambda s: sorted(set(s))),
             territories=("territory", lambda s: sorted(set(s))),
         )
-        duplicates = ids[ids["ids"].map(len) > 1].copy()
         for _key, row in duplicates.iterrows():
             if len(row["territories"]) == 1:
                 issues.append(

@@ -106,6 +106,18 @@ RAW_HOURS_WORDS = re.compile(
 )
 
 
+def _first_filled(body: pd.DataFrame) -> pd.Series:
+    """The first non-empty cell of each row, column by column (a row-wise bfill on Arrow
+    strings builds one block per row: minutes on a million rows)."""
+    first = body.iloc[:, 0].astype("string")
+    for position in range(1, body.shape[1]):
+        missing = first.isna()
+        if not missing.any():
+            break
+        first = first.fillna(body.iloc[:, position].astype("string"))
+    return first
+
+
 def _month_headers(labels: list[str], positions: list[int]) -> dict[int, str]:
     """Positions of the headers that name a month (wide layout), with their "YYYY-MM".
 
@@ -270,8 +282,10 @@ def recognise(
 
     # data rows: after the header, up to the last non-blank row
     body = frame.loc[header + 1 :]
-    filled = body.apply(lambda s: s.astype("string").str.strip().ne("").fillna(False)).astype(bool)
-    nonblank = filled.any(axis=1)
+    nonblank = pd.Series(False, index=body.index)
+    for position in range(body.shape[1]):  # column by column: no copy of the whole sheet
+        text = body.iloc[:, position].astype("string")
+        nonblank |= text.str.contains(r"\S", regex=True).fillna(False).astype(bool)
     if nonblank.any():
         last = nonblank[nonblank].index.max()
         body, nonblank = body.loc[:last], nonblank.loc[:last]
@@ -283,14 +297,15 @@ def recognise(
         issues.append(make_issue("ROW_BLANK", **where, row=int(row)))
     # TOTAL rows: the first filled cell of the row says "total"
     if len(body):
-        first = body.bfill(axis=1).iloc[:, 0]
+        first = _first_filled(body)
         first_norm = normalise_text(first.astype("string"))
         is_total = first_norm.isin(TOTAL_WORDS) | first_norm.str.startswith("total ").fillna(False)
         for row in is_total[is_total.fillna(False)].index:
             skipped[int(row)] = "ROW_TOTAL"
             issues.append(make_issue("ROW_TOTAL", **where, row=int(row)))
-    keep = body.index.difference(pd.Index(list(skipped)))
-    data = body.loc[keep, list(columns.values())]
+    data = body[list(columns.values())]
+    if skipped:
+        data = data.drop(index=pd.Index(list(skipped)))
     data.columns = list(columns)
     return Recognised(
         raw=raw,

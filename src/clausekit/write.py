@@ -157,10 +157,11 @@ def write_xlsx(views: list[Any], target: Path) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         widths = [len(c) for c in columns]
         formats = [view.formats.get(c) for c in columns]
+        r = header_row
         for row in view.frame.itertuples(index=False, name=None):
             values = [_cell_value(v) for v in row]
             ws.append(values)
-            r = ws.max_row
+            r += 1  # ws.max_row rescans every cell: quadratic on big sheets
             for i, value in enumerate(values):
                 cell = ws.cell(row=r, column=i + 1)
                 if isinstance(value, str):
