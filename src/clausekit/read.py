@@ -25,7 +25,8 @@ from typing import Any
 import pandas as pd
 
 from clausekit.errors import Issue, make_issue
-from clausekit.safety import Limits, is_lock_file, preflight
+from clausekit.safety import Limits, Preflight, is_lock_file, preflight, sniff_format
+from clausekit.sheetreader import read_workbook
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
 
@@ -103,48 +104,6 @@ def discover(
 # --------------------------------------------------------------------------- spreadsheets
 
 
-def _excel_worker(
-    conn: Connection, path: str, memory_mb: int, locate: tuple[str, ...] = ()
-) -> None:
-    """Child process: parse every sheet with calamine (fastexcel) into Arrow, all as text."""
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
-        pass
-    # a parser that dies (Rust allocation failure) must not print on the user's terminal
-    os.environ["RUST_BACKTRACE"] = "0"
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import fastexcel
-
-        # from the bytes: calamine then detects the format by content, not by extension
-        content = Path(path).read_bytes()
-        reader = fastexcel.read_excel(content)
-        out: list[tuple[str, bool, Any, int]] = []
-        calamine = None
-        for name in reader.sheet_names:
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=[])
-            first_column = 0
-            if name in locate:  # where the frame starts, to name the columns of cell findings
-                import python_calamine
-
-                calamine = calamine or python_calamine.load_workbook(io.BytesIO(content))
-                start = calamine.get_sheet_by_name(name).start
-                first_column = start[1] if start else 0
-            out.append((name, sheet.visible == "visible", sheet.to_arrow(), first_column))
-        conn.send(("ok", out))
-    except MemoryError:
-        conn.send(("error", "mémoire insuffisante"))
-    except Exception as exc:  # the child reports any parser failure as data
-        conn.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
-    finally:
-        conn.close()
-
-
 _CTX: Any = None
 
 
@@ -154,7 +113,7 @@ def _context() -> Any:
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         _CTX = mp.get_context(method)
         if method == "forkserver":
-            _CTX.set_forkserver_preload(["fastexcel", "pyarrow"])
+            _CTX.set_forkserver_preload(["clausekit.sheetreader", "fastexcel", "pyarrow"])
     return _CTX
 
 
@@ -166,11 +125,11 @@ class _Job:
     started: float
 
 
-def _start(source: Source, limits: ReadLimits, locate: tuple[str, ...] = ()) -> _Job:
+def _start(source: Source, limits: ReadLimits) -> _Job:
     parent, child = _context().Pipe(duplex=False)
     proc = _context().Process(
-        target=_excel_worker,
-        args=(child, str(source.path), limits.memory_mb, locate),
+        target=read_workbook,
+        args=(child, str(source.path), limits.memory_mb, limits.safety),
         daemon=True,
     )
     proc.start()
@@ -196,19 +155,14 @@ def _finish(job: _Job, limits: ReadLimits) -> tuple[str, Any]:
 
 
 def _read_excel_files(
-    sources: list[Source],
-    limits: ReadLimits,
-    workers: int,
-    locate: dict[str, tuple[str, ...]] | None = None,
+    sources: list[Source], limits: ReadLimits, workers: int
 ) -> Iterator[tuple[Source, tuple[str, Any]]]:
-    """Read spreadsheets in child processes, at most ``workers`` at a time, in input order."""
+    """Check and read spreadsheets in child processes, ``workers`` at a time, in input order."""
     pending = list(sources)
     running: list[_Job] = []
-    locate = locate or {}
     while pending or running:
         while pending and len(running) < workers:
-            source = pending.pop(0)
-            running.append(_start(source, limits, locate.get(source.display, ())))
+            running.append(_start(pending.pop(0), limits))
         job = running.pop(0)
         yield job.source, _finish(job, limits)
 
@@ -292,51 +246,41 @@ def read_sources(
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     sources, issues = discover(paths, territory_of)
     result = ReadResult(issues=issues, files=[s.display for s in sources])
-    excel: list[tuple[Source, bool]] = []
-    cell_issues: dict[tuple[str, str], list[Issue]] = {}
+    excel: list[Source] = []
     for source in sources:
+        if sniff_format(source.path) != "csv":
+            excel.append(source)  # checked and parsed together in a child process
+            continue
         check = preflight(source.path, limits.safety)
-        for issue in check.issues:
-            issue = _with_file(issue, source.display)
-            if issue.sheet is not None and issue.row is not None:
-                # located on a cell: it rejects that row once the sheet is recognised
-                cell_issues.setdefault((source.display, issue.sheet), []).append(issue)
-            else:
-                result.issues.append(issue)
+        _add_preflight(result, source, check)
         if check.fatal:
-            result.issues.extend(_with_file(i, source.display) for i in check.fatal)
+            continue
+        size = source.path.stat().st_size
+        if size > limits.csv_bytes:
+            result.issues.append(
+                make_issue(
+                    "FILE_HOSTILE",
+                    file=source.display,
+                    reason=f"fichier csv trop volumineux ({size // 2**20} Mio, limite "
+                    f"{limits.csv_bytes // 2**20} Mio)",
+                )
+            )
             result.unreadable.append(source.display)
             continue
-        if check.format == "csv":
-            size = source.path.stat().st_size
-            if size > limits.csv_bytes:
-                result.issues.append(
-                    make_issue(
-                        "FILE_HOSTILE",
-                        file=source.display,
-                        reason=f"fichier csv trop volumineux ({size // 2**20} Mio, limite "
-                        f"{limits.csv_bytes // 2**20} Mio)",
-                    )
-                )
-                result.unreadable.append(source.display)
-                continue
-            sheet, csv_issues = read_csv(source)
-            result.sheets.append(sheet)
-            result.issues.extend(csv_issues)
-            if on_file:
-                on_file(source.display)
-        else:
-            excel.append((source, check.date1904))
-    date1904 = {s.display: flag for s, flag in excel}
-    locate: dict[str, tuple[str, ...]] = {}
-    for file, sheet_name in cell_issues:
-        locate[file] = (*locate.get(file, ()), sheet_name)
-    jobs = _read_excel_files([s for s, _ in excel], limits, workers, locate)
-    for source, (status, payload) in jobs:
+        sheet, csv_issues = read_csv(source)
+        result.sheets.append(sheet)
+        result.issues.extend(csv_issues)
         if on_file:
             on_file(source.display)
-        if status == "ok":
-            for name, visible, batch, first_column in payload:
+    for source, (status, payload) in _read_excel_files(excel, limits, workers):
+        if on_file:
+            on_file(source.display)
+        if status == "refused":
+            _add_preflight(result, source, payload)
+        elif status == "ok":
+            check, sheets = payload
+            located = _add_preflight(result, source, check)
+            for name, visible, batch, first_column in sheets:
                 if not visible:
                     result.issues.append(
                         make_issue("SHEET_HIDDEN", file=source.display, sheet=name)
@@ -347,9 +291,9 @@ def read_sources(
                         source,
                         name,
                         _arrow_to_frame(batch),
-                        date1904[source.display],
+                        check.date1904,
                         first_column,
-                        cell_issues.get((source.display, name), []),
+                        located.get(name, []),
                     )
                 )
         elif status == "timeout":
@@ -361,6 +305,22 @@ def read_sources(
             result.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
             result.unreadable.append(source.display)
     return result
+
+
+def _add_preflight(result: ReadResult, source: Source, check: Preflight) -> dict[str, list[Issue]]:
+    """File-level findings go to the result; findings on a cell are returned by sheet, to
+    reject their row once the sheet is recognised."""
+    located: dict[str, list[Issue]] = {}
+    for issue in check.issues:
+        issue = _with_file(issue, source.display)
+        if issue.sheet is not None and issue.row is not None:
+            located.setdefault(issue.sheet, []).append(issue)
+        else:
+            result.issues.append(issue)
+    if check.fatal:
+        result.issues.extend(_with_file(i, source.display) for i in check.fatal)
+        result.unreadable.append(source.display)
+    return located
 
 
 def _with_file(issue: Issue, display: str) -> Issue:
