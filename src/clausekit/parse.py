@@ -623,3 +623,14 @@ def excel_error_mask(s: pd.Series) -> pd.Series:
     known = _np_bool(pc.is_in(arr, value_set=pa.array(sorted(EXCEL_ERRORS), arr.type)))
     libre = _match(arr, r"^ERR:[0-9]{3}$")
     return _like(known | libre, s, dtype=bool)
+
+
+ARROW_TEXT = pd.ArrowDtype(pa.string())
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """The column as Arrow-backed text, without a copy when it already is (the readers give
+    Arrow strings); string methods then run in Arrow, not row by row in Python."""
+    if isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_string(s.dtype.pyarrow_dtype):
+        return s
+    return s.astype(ARROW_TEXT)

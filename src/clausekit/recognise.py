@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from clausekit.errors import Issue, make_issue
-from clausekit.parse import normalise_label, normalise_text, parse_months
+from clausekit.parse import as_text, normalise_label, normalise_text, parse_months
 from clausekit.read import RawSheet
 from clausekit.spec import Spec
 
@@ -109,12 +109,12 @@ RAW_HOURS_WORDS = re.compile(
 def _first_filled(body: pd.DataFrame) -> pd.Series:
     """The first non-empty cell of each row, column by column (a row-wise bfill on Arrow
     strings builds one block per row: minutes on a million rows)."""
-    first = body.iloc[:, 0].astype("string")
+    first = as_text(body.iloc[:, 0])
     for position in range(1, body.shape[1]):
         missing = first.isna()
         if not missing.any():
             break
-        first = first.fillna(body.iloc[:, position].astype("string"))
+        first = first.fillna(as_text(body.iloc[:, position]))
     return first
 
 
@@ -284,8 +284,8 @@ def recognise(
     body = frame.loc[header + 1 :]
     nonblank = pd.Series(False, index=body.index)
     for position in range(body.shape[1]):  # column by column: no copy of the whole sheet
-        text = body.iloc[:, position].astype("string")
-        nonblank |= text.str.contains(r"\S", regex=True).fillna(False).astype(bool)
+        text = as_text(body.iloc[:, position])
+        nonblank |= (text.str.strip().str.len() > 0).fillna(False).astype(bool)
     if nonblank.any():
         last = nonblank[nonblank].index.max()
         body, nonblank = body.loc[:last], nonblank.loc[:last]
@@ -298,7 +298,7 @@ def recognise(
     # TOTAL rows: the first filled cell of the row says "total"
     if len(body):
         first = _first_filled(body)
-        first_norm = normalise_text(first.astype("string"))
+        first_norm = normalise_text(first)
         is_total = first_norm.isin(TOTAL_WORDS) | first_norm.str.startswith("total ").fillna(False)
         for row in is_total[is_total.fillna(False)].index:
             skipped[int(row)] = "ROW_TOTAL"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import (
+    as_text,
     excel_error_mask,
     normalise_text,
     parse_bools,
@@ -72,7 +73,7 @@ _PARSERS = {
 
 
 def _clean_id(raw: pd.Series) -> pd.Series:
-    text = raw.astype("string").str.strip()
+    text = as_text(raw).str.strip()
     # a numeric cell read as text keeps a spurious ".0": identifiers are text
     text = text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
     return text.mask(text == "")
@@ -118,14 +119,14 @@ def _type_column(col: ColumnSpec, raw: pd.Series, rec: Recognised, out: _Collect
     if col.type == "id":
         return _clean_id(raw)
     if col.type in ("text", "personal"):
-        text = raw.astype("string").str.strip()
+        text = as_text(raw).str.strip()
         return text.mask(text == "")
     if col.type == "date":
         values, bad = parse_dates(raw, date1904=rec.raw.date1904)
         out.cells("VALUE_NOT_DATE", col.name, bad, shown)
         return values
     if col.type == "category":
-        norm = normalise_text(raw.astype("string"))
+        norm = normalise_text(as_text(raw))
         lookup = {
             normalise_text(pd.Series([v])).iloc[0]: k
             for k, vs in col.values.items()
