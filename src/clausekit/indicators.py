@@ -292,7 +292,10 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         month = lines["month"]
         lines = lines[(month >= start) & (month <= end)]
     lines = lines[lines["work"].astype(bool)] if len(lines) else lines
-    lines = lines[[c for c in LINE_COLUMNS if c in lines]]  # narrow: every filter copies rows
+    lines = lines[[c for c in LINE_COLUMNS if c in lines]].copy()  # narrow: filters copy rows
+    for key in ("person_key", "contract_key", "company"):
+        # integer-coded keys: every group-by and distinct count factorizes them otherwise
+        lines[key] = lines[key].astype("category")
     ops = data.operations.copy()
     ops["op_key"] = ops["territory"].astype("string") + "/" + ops["operation_id"].astype("string")
     ops["donneur_ordre"] = ops["donneur_ordre"].fillna(UNKNOWN)
