@@ -118,6 +118,8 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
         "Mensuel donneur",
         "Mensuel opération",
         "Qualité",
+        "Colonnes ignorées",
+        "Doublons possibles",
         "Anomalies",
         "Rejets",
     ]

@@ -165,3 +165,42 @@ def test_broken_config_lists_every_problem(tmp_path: Path, monkeypatch: pytest.M
     assert "2 problème(s)" in result.output
     assert "etp_hour" in result.output and "etp_hours" in result.output
     assert "hier" in result.output
+
+
+def test_per_territory_column_mapping_from_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import write_xlsx
+
+    write_xlsx(
+        tmp_path / "depot" / "bethune.xlsx",
+        {"Heures": [["Réf. salarié", "Nb h. effectives", "N° contrat"], ["S1", 12, "C1"]]},
+    )
+    (tmp_path / "clausekit.toml").write_text(
+        '[territoires."Béthune"]\ndossier = "depot"\n'
+        '[territoires."Béthune".colonnes]\n'
+        '"Nb h. effectives" = "heures_realisees"\n"Réf. salarié" = "participant_id"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["consolidate", "-q", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "rapport" / "rapport.json").read_text(encoding="utf-8"))
+    assert report["by_territory"][0]["territory"] == "Béthune"
+    assert report["totals"]["hours_realised"] == 12.0
+    assert report["unmapped_columns"] == []
+
+
+def test_xlsx_rejects_sheet_is_capped_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from clausekit import report as report_module
+
+    monkeypatch.setattr(report_module, "XLSX_DETAIL_ROWS", 2)
+    golden = json.loads((ROOT / "tests" / "golden" / "rapport.json").read_text(encoding="utf-8"))
+    rejects = pd.DataFrame(
+        {"file": ["f"] * 3, "sheet": ["s"] * 3, "row": [2, 3, 4], "reasons": ["x"] * 3}
+    )
+    sheet = report_module.views(golden, rejects)[-1]
+    assert sheet.name == "Rejets" and len(sheet.frame) == 2
+    assert sheet.note is not None and "rejets.csv" in sheet.note and "sur 3" in sheet.note

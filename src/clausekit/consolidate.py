@@ -169,6 +169,11 @@ def build_report(
         "settings": settings.to_dict(),
         "sources": checked.sources,
         **body,
+        "unmapped_columns": [
+            {"file": i.file, "sheet": i.sheet, "column": i.column}
+            for i in issues
+            if i.code == "COLUMN_UNMAPPED"
+        ],
         "inputs": {
             "used": checked.files,
             "ignored": [{"file": str(path), "reason": why} for path, why in ignored],

@@ -411,5 +411,13 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
                 (~data.people["listed"].reindex(worked.index).fillna(False).astype(bool)).sum()
             ),
             "possible_duplicates": len(data.duplicates),
+            # one key (same name, first name, birth date), several ABC ids: to review
+            "duplicate_people": sorted(
+                (
+                    {"territories": list(row["territories"]), "ids": list(row["ids"])}
+                    for _, row in data.duplicates.iterrows()
+                ),
+                key=lambda d: (d["territories"], d["ids"]),
+            ),
         },
     }

@@ -44,6 +44,7 @@ LABELS = {
     "value": "Valeur",
     "message": "Message",
     "reasons": "Motifs",
+    "ids": "Identifiants ABC Clauses",
     "programme": "Programme",
     "execution_mode": "Modalité de mise en œuvre",
     "cumulative_rate": "Taux cumulé",
@@ -63,6 +64,8 @@ FORMATS = {
     "cumulative_rate": "0.0%",
     "rate": "0.0%",
 }
+
+XLSX_DETAIL_ROWS = 100_000  # detail rows in the xlsx (Excel stops at 1,048,576; csv has all)
 
 FOOTNOTE_PEOPLE = (
     "Une personne compte une fois dans le total et une fois dans chaque ligne d'une "
@@ -277,7 +280,23 @@ def views(
             "Qualité des données : lignes lues, acceptées, rejetées et ignorées par source",
             report["sources"],
             "Lignes lues = acceptées + rejetées + ignorées (lignes vides, lignes de total). "
-            "Les colonnes non reconnues et les autres anomalies sont dans la feuille Anomalies.",
+            "Le détail des anomalies est dans la feuille Anomalies.",
+        ),
+        _view(
+            "Colonnes ignorées",
+            "Colonnes non reconnues (ignorées) : à ajouter aux alias si elles sont utiles",
+            report.get("unmapped_columns", []),
+        ),
+        _view(
+            "Doublons possibles",
+            "Personnes à vérifier : mêmes nom, prénom et date de naissance sous plusieurs "
+            "identifiants ABC Clauses",
+            [
+                {"territory": ", ".join(d["territories"]), "ids": ", ".join(d["ids"])}
+                for d in report.get("quality", {}).get("duplicate_people", [])
+            ],
+            "Une même personne suivie dans deux territoires y a deux identifiants : elle est "
+            "comptée une fois dans les totaux.",
         ),
         _view(
             "Anomalies",
@@ -313,5 +332,12 @@ def views(
         before, after, frame = evolution
         out.insert(1, View("Évolution", f"Évolution de {before} à {after} (historique)", frame, {}))
     if rejects is not None:
-        out.append(View("Rejets", "Lignes rejetées", rejects.rename(columns=LABELS), {}))
+        shown = rejects.head(XLSX_DETAIL_ROWS).rename(columns=LABELS)
+        note = None
+        if len(rejects) > XLSX_DETAIL_ROWS:  # never silently truncated: rejets.csv has them all
+            note = (
+                f"{XLSX_DETAIL_ROWS:,} premières lignes rejetées sur {len(rejects):,} : la liste "
+                "complète est dans rejets.csv."
+            ).replace(",", "\u202f")
+        out.append(View("Rejets", "Lignes rejetées", shown, {}, note))
     return out
