@@ -221,3 +221,26 @@ def test_clause_types_from_typed_labels_and_combinations(exports: Path):
         "RESERVE",
         "NON_RECONNU",
     ]
+
+
+def test_partial_exports_give_empty_tables_and_a_warning(exports: Path):
+    """Only participants, or only operations: a report with zeros, never a crash."""
+    from clausekit.consolidate import consolidate
+
+    from .conftest import OPERATION_HEADER, PARTICIPANT_HEADER
+
+    write_xlsx(exports / "A" / "p.xlsx", {"P": [PARTICIPANT_HEADER, ["P1", "A", "B", "", "RSA"]]})
+    write_xlsx(exports / "B" / "o.xlsx", {"O": [OPERATION_HEADER, ["OP1", "Op", "Ville", "", 80]]})
+    result = consolidate([exports], exports.parent / "out", secret=SECRET)
+    totals = result.report["totals"]
+    assert (totals["hours_forecast"], totals["hours_realised"], totals["participants"]) == (
+        80.0,
+        0.0,
+        0,
+    )
+    assert totals["realisation_rate"] == 0.0
+    assert result.report["period"] == {"start": None, "end": None}
+    assert result.report["monthly"] == []
+    assert [i.code for i in result.checked.issues if i.code == "NO_HOURS"] == ["NO_HOURS"]
+    assert int(result.exit_code) == 1
+    assert (exports.parent / "out" / "rapport.xlsx").is_file()

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from clausekit import __version__
-from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue
+from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue, make_issue
 from clausekit.indicators import compute
 from clausekit.masking import mask_report
 from clausekit.merge import merge
@@ -132,6 +132,7 @@ def check(
             issues.extend(rec.issues)
             continue
         v = validate(rec, spec)
+        rec.release()
         validated.append(v)
         issues.extend(v.issues)
     return CheckResult(validated, issues, read.unreadable, read.files)
@@ -163,6 +164,10 @@ def build_report(
     data = merge(checked.validated, spec, secret=secret, non_work_pattern=pattern)
     body = compute(data, spec, settings)
     issues = checked.issues + data.issues
+    if not body["totals"]["hours_realised"]:
+        period = body["period"]
+        where = f" pour la période {period['start']} à {period['end']}" if period["start"] else ""
+        issues.append(make_issue("NO_HOURS", where=where))
     report = {
         "clausekit_version": __version__,
         "period": body.pop("period"),

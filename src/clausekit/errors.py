@@ -75,6 +75,12 @@ CATALOGUE: dict[str, CodeInfo] = {
         "opérations.",
         "Vérifiez les en-têtes de colonnes (voir la liste des alias dans schemas/).",
     ),
+    "NO_HOURS": CodeInfo(
+        "warning",
+        "Aucune heure réalisée dans les données lues{where} : les tableaux sont vides.",
+        "Ajoutez la table des contrats et des heures de chaque territoire, ou vérifiez la "
+        "période demandée.",
+    ),
     "NO_INPUT": CodeInfo(
         "error",
         "Aucun export lisible trouvé dans les chemins donnés.",
@@ -228,6 +234,7 @@ WARNINGS_THAT_MATTER = frozenset(
     {
         "SHEET_NOT_RECOGNISED",
         "FILE_NO_TABLE",
+        "NO_HOURS",
         "COLUMN_AMBIGUOUS",
         "VALUE_PUBLIC_UNKNOWN",
         "VALUE_CATEGORY_UNKNOWN",

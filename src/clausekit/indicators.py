@@ -183,6 +183,8 @@ def _breakdown(
         [forecast, hours.rename("hours_realised"), counts, contracts, operations, companies],
         axis=1,
     )
+    if not keys:  # the total exists even when there is nothing to count
+        table = table.reindex(pd.Index(["total"], name="_all"))
     table = table.fillna(0)
     for col in (
         "participants",
@@ -306,7 +308,12 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         lines["territory"].astype("string") + "/" + lines["operation_id"].astype("string")
     )
     op_attrs = ops.set_index("op_key")[["donneur_ordre", "operation", "programme"]]
-    lines = lines.join(op_attrs, on="op_key")
+    if len(lines) and len(op_attrs):
+        lines = lines.join(op_attrs, on="op_key")
+    else:  # (an Arrow join of two empty keys has no type to agree on)
+        lines = lines.assign(
+            **{c: pd.Series(pd.NA, index=lines.index, dtype="string") for c in op_attrs.columns}
+        )
     lines["donneur_ordre"] = lines["donneur_ordre"].fillna(UNKNOWN)
     lines["programme"] = lines["programme"].fillna(OTHER_PROGRAMME)
     lines["operation"] = lines["operation"].fillna(lines["operation_id"]).fillna(UNKNOWN)

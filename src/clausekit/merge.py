@@ -15,12 +15,15 @@ import secrets
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from clausekit.errors import Issue, make_issue
 from clausekit.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
 from clausekit.parse import normalise_text
 from clausekit.spec import Spec
 from clausekit.validate import Validated
+
+PROVENANCE_TEXT = ("_file", "_sheet", "_territory_hint")
 
 
 @dataclass
@@ -203,98 +206,80 @@ def merge(
 
     # ---- hours lines
     lines = _stack(validated, "contrats")
-    if len(lines):
-        lines["territory"] = _territory(lines, territories)
-        for col in (
-            "contrat_id",
-            "operation_id",
-            "entreprise",
-            "siret",
-            "type_contrat",
-            "date_debut",
-            "date_fin",
-            "mois",
-            "heures_realisees",
-            "situation_sortie",
-            "type_employeur",
-            "modalite",
-            "duree_mois",
-        ):
-            if col not in lines:
-                lines[col] = pd.NaT if col.startswith("date") else pd.NA
-        key_index = pd.MultiIndex.from_frame(lines[["territory", "participant_id"]])
-        lines["person_key"] = pd.Series(
-            id_map.reindex(key_index).to_numpy(), index=lines.index, dtype="string"
-        )
-        unknown = lines["person_key"].isna()
-        if unknown.any() and len(parts):
-            firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
-            for _, row in firsts.head(1000).iterrows():
-                issues.append(
-                    make_issue(
-                        "PARTICIPANT_UNKNOWN",
-                        file=row["_file"],
-                        sheet=row["_sheet"],
-                        row=int(row["_row"]),
-                        value=str(row["participant_id"]),
-                    )
-                )
-        lines["person_key"] = lines["person_key"].fillna(_local_key(lines))
-        start_month = lines["date_debut"].dt.strftime("%Y-%m").astype("string")
-        lines["month"] = lines["mois"].astype("string").fillna(start_month)
-        lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
-        rules = contract_rules or load_contract_rules()
-        family = contract_family(lines["type_contrat"], rules)
-        lines["contract_type"] = family["family"].fillna(UNRECOGNISED).astype("string")
-        lines["work"] = ~lines["contract_type"].isin(rules.non_work_families)
-        if non_work_pattern:  # the config's extra non-work contract types
-            kind = normalise_text(lines["type_contrat"].astype("string"))
-            extra = kind.str.contains(non_work_pattern, regex=True).fillna(False).astype(bool)
-            lines["work"] = lines["work"] & ~extra
-        cid = lines["contrat_id"].astype("string")
-        synth = (
-            "~"
-            + lines["participant_id"].astype("string")
-            + "|"
-            + lines["operation_id"].astype("string").fillna("")
-            + "|"
-            + lines["date_debut"].dt.strftime("%Y-%m-%d").fillna("")
-        ).astype("string")
-        lines["contract_key"] = (lines["territory"] + "/" + cid.fillna(synth)).astype("string")
-        comp = (
-            lines["siret"]
-            .astype("string")
-            .fillna(normalise_text(lines["entreprise"].astype("string")))
-        )
-        lines["company"] = comp.mask(comp == "")
-        # people who appear only in contracts still exist, with unknown age and status
-        missing = pd.Index(lines["person_key"].unique()).difference(people.index)
-        if len(missing):
-            unlisted = pd.DataFrame(False, index=missing, columns=[*pub_cols, "listed"])
-            unlisted.insert(len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing))
-            people = pd.concat([people, unlisted]) if len(people) else unlisted
-        lines = lines.drop(columns=[c for c in ("nom", "prenom") if c in lines])
-    else:
+    if not len(lines):  # no hours at all: the same columns, no rows, so every table is empty
+        text = pd.ArrowDtype(pa.string())
         lines = pd.DataFrame(
-            columns=[
-                "territory",
-                "participant_id",
-                "person_key",
-                "contract_key",
-                "operation_id",
-                "month",
-                "hours",
-                "work",
-                "company",
-                "date_debut",
-                "date_fin",
-                "type_contrat",
-                "situation_sortie",
-                "_file",
-                "_sheet",
-                "_row",
-            ]
+            {c: pd.Series(dtype=text) for c in ("participant_id", *PROVENANCE_TEXT)}
+            | {"_row": pd.Series(dtype="int64")}
         )
+    lines["territory"] = _territory(lines, territories)
+    for col in (
+        "contrat_id",
+        "operation_id",
+        "entreprise",
+        "siret",
+        "type_contrat",
+        "date_debut",
+        "date_fin",
+        "mois",
+        "heures_realisees",
+        "situation_sortie",
+        "type_employeur",
+        "modalite",
+        "duree_mois",
+    ):
+        if col not in lines:
+            lines[col] = pd.NaT if col.startswith("date") else pd.NA
+    key_index = pd.MultiIndex.from_frame(lines[["territory", "participant_id"]])
+    lines["person_key"] = pd.Series(
+        id_map.reindex(key_index).to_numpy(), index=lines.index, dtype="string"
+    )
+    unknown = lines["person_key"].isna()
+    if unknown.any() and len(parts):
+        firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
+        for _, row in firsts.head(1000).iterrows():
+            issues.append(
+                make_issue(
+                    "PARTICIPANT_UNKNOWN",
+                    file=row["_file"],
+                    sheet=row["_sheet"],
+                    row=int(row["_row"]),
+                    value=str(row["participant_id"]),
+                )
+            )
+    lines["person_key"] = lines["person_key"].fillna(_local_key(lines))
+    start_month = lines["date_debut"].dt.strftime("%Y-%m").astype("string")
+    lines["month"] = lines["mois"].astype("string").fillna(start_month)
+    lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
+    rules = contract_rules or load_contract_rules()
+    family = contract_family(lines["type_contrat"], rules)
+    lines["contract_type"] = family["family"].fillna(UNRECOGNISED).astype("string")
+    lines["work"] = ~lines["contract_type"].isin(rules.non_work_families)
+    if non_work_pattern:  # the config's extra non-work contract types
+        kind = normalise_text(lines["type_contrat"].astype("string"))
+        extra = kind.str.contains(non_work_pattern, regex=True).fillna(False).astype(bool)
+        lines["work"] = lines["work"] & ~extra
+    cid = lines["contrat_id"].astype("string")
+    synth = (
+        "~"
+        + lines["participant_id"].astype("string")
+        + "|"
+        + lines["operation_id"].astype("string").fillna("")
+        + "|"
+        + lines["date_debut"].dt.strftime("%Y-%m-%d").fillna("")
+    ).astype("string")
+    lines["contract_key"] = (lines["territory"] + "/" + cid.fillna(synth)).astype("string")
+    comp = (
+        lines["siret"].astype("string").fillna(normalise_text(lines["entreprise"].astype("string")))
+    )
+    lines["company"] = comp.mask(comp == "")
+    # people who appear only in contracts still exist, with unknown age and status
+    missing = pd.Index(lines["person_key"].unique()).difference(people.index)
+    if len(missing):
+        unlisted = pd.DataFrame(False, index=missing, columns=[*pub_cols, "listed"])
+        unlisted.insert(len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing))
+        people = pd.concat([people, unlisted]) if len(people) else unlisted
+    lines = lines.drop(columns=[c for c in ("nom", "prenom") if c in lines])
     people.index.name = "person_key"
     return Dataset(
         people=people,

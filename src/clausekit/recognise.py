@@ -42,9 +42,20 @@ class Recognised:
     issues: list[Issue] = field(default_factory=list)
     header_labels: list[str] = field(default_factory=list)  # by position
 
+    released_rows: int | None = None  # rows read, kept when the raw cells are released
+
     @property
     def rows_read(self) -> int:
+        if self.released_rows is not None:
+            return self.released_rows
         return len(self.data) + len(self.skipped)
+
+    def release(self) -> None:
+        """Drop the raw cells once validated (only the typed tables are needed afterwards):
+        on a million rows they are the largest thing in memory."""
+        self.released_rows = self.rows_read
+        self.data = self.data.iloc[0:0]
+        self.raw.frame = self.raw.frame.iloc[0:0]
 
 
 def _alias_index(spec: Spec) -> dict[str, str]:

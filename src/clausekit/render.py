@@ -60,7 +60,8 @@ def summary_table(report: dict[str, Any]) -> Any:
     from clausekit.report import LABELS, SUMMARY_ROWS
 
     period = report["period"]
-    table = Table(title=f"Synthèse {period['start']} → {period['end']}", title_justify="left")
+    title = f"Synthèse {period['start']} → {period['end']}" if period["start"] else "Synthèse"
+    table = Table(title=title, title_justify="left")
     table.add_column("Indicateur")
     table.add_column("Total", justify="right")
     for terr in report["by_territory"]:

@@ -148,6 +148,12 @@ def exit_records(exits: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def period_text(period: dict[str, Any]) -> str:
+    if not period.get("start"):
+        return "période non déterminée (aucune heure réalisée)"
+    return f"période {period['start']} à {period['end']}"
+
+
 def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
     """Key figures first, then the period, the settings and the sources behind them."""
     totals = report["totals"]
@@ -170,7 +176,7 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
         ]
     rows += [
         ("", None),
-        ("Période", f"{period['start']} à {period['end']}"),
+        ("Période", period_text(period).removeprefix("période ")),
         ("Diviseur ETP (heures)", settings["etp_hours"]),
         (
             "Âge apprécié à la date du",
@@ -202,7 +208,7 @@ def views(
     out = [
         View(
             "Synthèse",
-            f"Bilan des clauses d'insertion — période {period['start']} à {period['end']}",
+            f"Bilan des clauses d'insertion — {period_text(period)}",
             summary_frame(report),
             {},
             FOOTNOTE_PEOPLE,

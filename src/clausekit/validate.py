@@ -335,7 +335,7 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         if mask.any():
             out.cells("VALUE_EXCEL_ERROR", column, mask, data[column])
             errors_seen[column] = mask
-    clean = data.copy()
+    clean = data.copy() if errors_seen else data  # copy only to blank out error cells
     for column, mask in errors_seen.items():
         clean.loc[mask, column] = pd.NA
     _cell_findings(rec, out)
