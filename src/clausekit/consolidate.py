@@ -154,14 +154,19 @@ def build_report(
     settings: Settings,
     secret: bytes | None = None,
     ignored: tuple[tuple[Path, str], ...] = (),
+    release: bool = False,
 ) -> tuple[dict[str, Any], list[Issue]]:
-    """Merge the accepted rows and compute the report dict (report-contract.md)."""
+    """Merge the accepted rows and compute the report dict (report-contract.md).
+    ``release`` frees the per-sheet tables once merged (they are not needed afterwards)."""
     pattern = None
     if settings.non_work_contracts:
         from clausekit.config import not_work_pattern
 
         pattern = not_work_pattern(settings.non_work_contracts)
     data = merge(checked.validated, spec, secret=secret, non_work_pattern=pattern)
+    if release:  # the merged dataset has everything the indicators need
+        for validated in checked.validated:
+            validated.tables = {}
     body = compute(data, spec, settings)
     issues = checked.issues + data.issues
     if not body["totals"]["hours_realised"]:
@@ -231,6 +236,7 @@ def consolidate(
         settings=options.settings,
         secret=options.secret,
         ignored=inputs.ignored,
+        release=True,
     )
     checked_all = CheckResult(checked.validated, all_issues, checked.unreadable, checked.files)
     result = ConsolidationResult(report, checked_all, exit_code=checked_all.exit_code())

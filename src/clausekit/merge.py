@@ -24,6 +24,24 @@ from clausekit.spec import Spec
 from clausekit.validate import Validated
 
 PROVENANCE_TEXT = ("_file", "_sheet", "_territory_hint")
+LINE_COLUMNS = (
+    "territory",
+    "person_key",
+    "contract_key",
+    "operation_id",
+    "month",
+    "hours",
+    "work",
+    "company",
+    "date_debut",
+    "date_fin",
+    "duree_mois",
+    "situation_sortie",
+    "type_employeur",
+    "modalite",
+    "contract_type",
+    "type_contrat",
+)
 
 
 @dataclass
@@ -279,7 +297,9 @@ def merge(
         unlisted = pd.DataFrame(False, index=missing, columns=[*pub_cols, "listed"])
         unlisted.insert(len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing))
         people = pd.concat([people, unlisted]) if len(people) else unlisted
-    lines = lines.drop(columns=[c for c in ("nom", "prenom") if c in lines])
+    # only what the indicators use: names never leave this function, and a narrow frame
+    # keeps a million lines small
+    lines = lines[[c for c in LINE_COLUMNS if c in lines]]
     people.index.name = "person_key"
     return Dataset(
         people=people,
