@@ -704,6 +704,9 @@ def write_results(
             f"{_fmt_s(largest.naive['compute_seconds'])} s.",
             "",
         ]
+    analysis = Path(__file__).with_name("analysis.md")  # the why, written by people
+    if analysis.is_file():
+        md += [analysis.read_text(encoding="utf-8").rstrip(), ""]
     path.write_text("\n".join(md), encoding="utf-8")
 
 
