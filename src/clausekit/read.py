@@ -297,10 +297,15 @@ def read_sources(
                     )
                 )
         elif status == "timeout":
-            result.issues.append(
-                make_issue("FILE_TOO_SLOW", file=source.display, seconds=int(limits.seconds))
-            )
-            result.unreadable.append(source.display)
+            # the parser died or ran out of time: the check, alone, says why when it can
+            check = preflight(source.path, limits.safety)
+            if check.fatal:
+                _add_preflight(result, source, check)
+            else:
+                result.issues.append(
+                    make_issue("FILE_TOO_SLOW", file=source.display, seconds=int(limits.seconds))
+                )
+                result.unreadable.append(source.display)
         else:
             result.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
             result.unreadable.append(source.display)

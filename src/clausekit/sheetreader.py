@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from clausekit.safety import Limits, preflight
+from clausekit.safety import Limits, Preflight, preflight
 
 
 def _confine(memory_mb: int) -> None:
@@ -30,41 +31,68 @@ def _confine(memory_mb: int) -> None:
     os.dup2(devnull, 2)
 
 
+def _parse(content: bytes, locate: set[str]) -> list[tuple[str, bool, Any, int]]:
+    import fastexcel
+
+    # from the bytes: calamine then detects the format by content, not by extension
+    reader = fastexcel.read_excel(content)
+    sheets: list[tuple[str, bool, Any, int]] = []
+    calamine = None
+    for name in reader.sheet_names:
+        sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=[])
+        first_column = 0
+        if name in locate:  # findings on cells: where the frame starts, to name their columns
+            import python_calamine
+
+            calamine = calamine or python_calamine.load_workbook(io.BytesIO(content))
+            start = calamine.get_sheet_by_name(name).start
+            first_column = start[1] if start else 0
+        sheets.append((name, sheet.visible == "visible", sheet.to_arrow(), first_column))
+    return sheets
+
+
 def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -> None:
-    """Check the file, then parse every sheet into Arrow, all cells as text.
+    """Check the file and parse every sheet into Arrow, all cells as text.
+
+    The check (Python) runs in a thread while calamine (Rust, without the GIL) parses: the
+    parsed data is used only once the check has passed. If the parser kills the process
+    first, the parent runs the check again to say why.
 
     Sends ``("refused", preflight)``, ``("ok", (preflight, sheets))`` with sheets as
     ``(name, visible, arrow batch, first column)``, or ``("error", reason)``.
     """
     _confine(memory_mb)
-    try:
-        check = preflight(Path(path), limits)
-        if check.fatal:
+    found: dict[str, Preflight] = {}
+
+    def check_file() -> None:
+        check = found.setdefault("check", preflight(Path(path), limits))
+        if check.fatal:  # refused: say so now and stop the parser, whatever it is doing
             conn.send(("refused", check))
-            return
-        import fastexcel
+            conn.close()
+            os._exit(0)
 
-        # sheets with located findings need their first column to name the cells' columns
-        locate = {i.sheet for i in check.issues if i.sheet is not None and i.row is not None}
-        # from the bytes: calamine then detects the format by content, not by extension
+    checker = threading.Thread(target=check_file, daemon=True)
+    checker.start()
+    sheets: list[tuple[str, bool, Any, int]] = []
+    failure = None
+    try:
         content = Path(path).read_bytes()
-        reader = fastexcel.read_excel(content)
-        sheets: list[tuple[str, bool, Any, int]] = []
-        calamine = None
-        for name in reader.sheet_names:
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=[])
-            first_column = 0
-            if name in locate:
-                import python_calamine
-
-                calamine = calamine or python_calamine.load_workbook(io.BytesIO(content))
-                start = calamine.get_sheet_by_name(name).start
-                first_column = start[1] if start else 0
-            sheets.append((name, sheet.visible == "visible", sheet.to_arrow(), first_column))
-        conn.send(("ok", (check, sheets)))
+        sheets = _parse(content, set())
     except MemoryError:
-        conn.send(("error", "mémoire insuffisante"))
+        failure = "mémoire insuffisante"
     except Exception as exc:  # the child reports any parser failure as data
+        failure = f"{type(exc).__name__}: {str(exc)[:200]}"
+    checker.join()
+    try:
+        check = found["check"]
+        if failure is not None:
+            conn.send(("error", failure))
+        else:
+            locate = {i.sheet for i in check.issues if i.sheet is not None and i.row is not None}
+            if locate:
+                sheets = _parse(content, locate)
+            conn.send(("ok", (check, sheets)))
+    except Exception as exc:
         conn.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
     finally:
         conn.close()
