@@ -21,7 +21,7 @@ from clausekit.exits import (
     exit_summary,
     load_contract_rules,
 )
-from clausekit.merge import Dataset
+from clausekit.merge import LINE_COLUMNS, Dataset
 from clausekit.parse import normalise_text
 from clausekit.settings import Settings
 from clausekit.spec import Spec
@@ -29,22 +29,6 @@ from clausekit.spec import Spec
 UNKNOWN = "(non renseigné)"
 UNKNOWN_CLAUSE = "NON_RECONNU"
 UNKNOWN_MODE = "NON_RENSEIGNE"
-LINE_COLUMNS = (
-    "territory",
-    "person_key",
-    "contract_key",
-    "operation_id",
-    "month",
-    "hours",
-    "company",
-    "date_debut",
-    "date_fin",
-    "duree_mois",
-    "situation_sortie",
-    "type_employeur",
-    "modalite",
-    "contract_type",
-)
 OTHER_PROGRAMME = "Autres"
 STAT_KEYS = (
     "hours_forecast",
