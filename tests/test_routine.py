@@ -204,3 +204,14 @@ def test_xlsx_rejects_sheet_is_capped_and_says_so(monkeypatch: pytest.MonkeyPatc
     sheet = report_module.views(golden, rejects)[-1]
     assert sheet.name == "Rejets" and len(sheet.frame) == 2
     assert sheet.note is not None and "rejets.csv" in sheet.note and "sur 3" in sheet.note
+
+
+def test_validate_without_paths_uses_the_config(routine: Path) -> None:
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert sorted({s["territory"] for s in payload["sources"]}) == [
+        "Artois",
+        "Hénin-Carvin",
+        "Lens-Liévin",
+    ]

@@ -24,9 +24,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Paths = Annotated[
-    list[Path],
-    typer.Argument(help="Fichiers d'export (.xlsx, .xls, .ods, .csv) ou dossiers à parcourir."),
+InputPaths = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Exports (.xlsx, .xls, .ods, .csv) ou dossiers ; sans chemin : les territoires de "
+        "clausekit.toml."
+    ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Afficher la trace complète des erreurs.")]
 Strict = Annotated[
@@ -62,13 +65,7 @@ ConfigOption = Annotated[
 
 @app.command()
 def consolidate(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Exports (.xlsx, .xls, .ods, .csv) ou dossiers ; sans chemin : les territoires "
-            "de clausekit.toml."
-        ),
-    ] = None,
+    paths: InputPaths = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -237,22 +234,28 @@ def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
 
 @app.command()
 def validate(
-    paths: Paths,
+    paths: InputPaths = None,
     format: Annotated[
         str, typer.Option("--format", "-f", help="Sortie : table (lisible) ou json (programmes).")
     ] = "table",
+    config: ConfigOption = None,
     debug: Debug = False,
 ) -> None:
     """Vérifier les exports sans produire de rapport.
 
     Exemple : clausekit validate exports/ --format json
     """
+    import os
+
+    from clausekit import routine
     from clausekit.consolidate import check
 
     if format not in ("table", "json"):
         _fail(_usage(f"Format « {format} » inconnu : choisissez table ou json."), debug)
     try:
-        result = check(paths)
+        conf = routine.load(config, Path.cwd(), os.environ)
+        todo = routine.plan(paths or [], config=conf)
+        result = check(todo.paths, inputs=todo.inputs)
     except ClausekitError as exc:
         _fail(exc, debug)
         return
