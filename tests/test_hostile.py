@@ -772,3 +772,16 @@ def test_strict_failure_and_unreadable_inputs_leave_the_previous_report_intact(
     )
     assert unreadable.exit_code == 3
     assert outputs(out) == before
+
+
+def test_strict_stops_on_an_unreadable_file(tmp_path: Path) -> None:
+    """Without --strict the run goes on with the other files; with it, nothing is written."""
+    data = csv_territory(tmp_path / "in", CONTRACTS, OPERATIONS)
+    (data / "casse.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    loose = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "a")])
+    assert loose.exit_code == 3
+    assert (tmp_path / "a" / "rapport.json").is_file()
+    strict = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "b"), "--strict"])
+    assert strict.exit_code == 3
+    assert "1 fichier(s) illisible(s) ; aucun rapport écrit" in strict.output
+    assert not (tmp_path / "b").exists()

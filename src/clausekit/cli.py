@@ -33,7 +33,11 @@ InputPaths = Annotated[
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Afficher la trace complète des erreurs.")]
 Strict = Annotated[
-    bool, typer.Option("--strict", help="Toute ligne rejetée est bloquante : aucun rapport écrit.")
+    bool,
+    typer.Option(
+        "--strict",
+        help="Toute ligne rejetée ou tout fichier illisible est bloquant : aucun rapport écrit.",
+    ),
 ]
 
 
@@ -171,13 +175,13 @@ def consolidate(
         if result.checked.issues:
             console.print(render.issue_table(errors or result.checked.issues))
     code = result.exit_code
-    if strict and result.checked.rows_rejected:
+    if strict and not result.outputs:
         _console(stderr=True).print(
-            f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), aucun rapport "
-            "écrit.",
+            f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), "
+            f"{len(result.checked.unreadable)} fichier(s) illisible(s) ; aucun rapport écrit.",
             markup=False,
         )
-        code = ExitCode.DATA_ISSUES
+        code = ExitCode.UNREADABLE if result.checked.unreadable else ExitCode.DATA_ISSUES
     elif not quiet:
         for path in result.outputs:
             console.print(f"Écrit : {path}", markup=False)

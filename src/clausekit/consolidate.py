@@ -240,7 +240,7 @@ def consolidate(
     )
     checked_all = CheckResult(checked.validated, all_issues, checked.unreadable, checked.files)
     result = ConsolidationResult(report, checked_all, exit_code=checked_all.exit_code())
-    if options.strict and checked.rows_rejected:
+    if options.strict and (checked.rows_rejected or checked.unreadable):
         return result
     evolution = None
     if options.history is not None and options.mask_below <= 1:  # unmasked counts: not shared
