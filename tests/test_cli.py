@@ -266,3 +266,74 @@ def test_mask_below_hides_small_counts_everywhere(tmp_path: Path) -> None:
     assert seen_masked > 0
     # the ASE column of the samples has 1..4 per territory: masked in the terminal too
     assert "<5" in result.output
+
+
+def test_names_typed_in_the_wrong_cells_never_reach_an_output(tmp_path: Path) -> None:
+    """A name in Civilité, in Public, a birth date in Public, a name as QPV answer: the cells
+    are located in the issues, their text is never copied anywhere."""
+    from .conftest import CONTRACT_HEADER, write_xlsx
+
+    header = ["N° participant", "Nom", "Prénom", "Né(e) le", "Civilité", "Public", "Résident QPV"]
+    write_xlsx(
+        tmp_path / "in" / "Lens" / "export.xlsx",
+        {
+            "Participants": [
+                header,
+                [
+                    "P1",
+                    "DUPONTEL",
+                    "Marie",
+                    "31/02/1990",
+                    "Mme DUPONTEL",
+                    "RSA, DUPONTEL Marie",
+                    "Oui",
+                ],
+                [
+                    "P2",
+                    "MARTINEZ",
+                    "Jean",
+                    "12/03/1988",
+                    "M.",
+                    "Jean MARTINEZ né le 12/03/1988",
+                    "LEFEBVRE",
+                ],
+            ],
+            "Contrats": [
+                CONTRACT_HEADER,
+                ["P1", "C1", "OP", "E", "CDD", "01/01/2025", "", "01/2025", 10],
+                ["P2", "C2", "OP", "E", "CDD", "01/01/2025", "", "01/2025", 10],
+            ],
+        },
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["consolidate", str(tmp_path / "in"), "-o", str(out), "-f", "json,csv,markdown,xlsx"]
+    )
+    assert result.exit_code == 1
+    texts = [result.output]
+    for path in out.rglob("*"):
+        if path.suffix in (".json", ".csv", ".md"):
+            texts.append(path.read_text(encoding="utf-8-sig"))
+    wb = load_workbook(out / "rapport.xlsx", read_only=True)
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            texts.append(" ".join(str(v) for v in row if v is not None))
+    blob = "\n".join(texts)
+    for secret in (
+        "DUPONTEL",
+        "Marie",
+        "MARTINEZ",
+        "Jean",
+        "LEFEBVRE",
+        "12/03/1988",
+        "1988",
+        "31/02/1990",
+    ):
+        assert secret not in blob, secret
+    codes = {i["code"] for i in json.loads((out / "rapport.json").read_text())["issues"]}
+    assert {
+        "VALUE_NOT_DATE",
+        "VALUE_CATEGORY_UNKNOWN",
+        "VALUE_PUBLIC_UNKNOWN",
+        "VALUE_NOT_BOOL",
+    } <= codes

@@ -174,7 +174,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     ),
     "VALUE_PUBLIC_UNKNOWN": CodeInfo(
         "warning",
-        "Catégorie de public « {value} » non reconnue : ignorée.",
+        "Catégorie de public non reconnue dans la cellule : ignorée.",
         "Utilisez BRSA, -26 ans, ASE, DELD, TH, +50 ans ou QPV, ou ajoutez l'alias dans "
         "schemas/publics.toml.",
     ),
@@ -265,7 +265,9 @@ class Issue:
     @property
     def message(self) -> str:
         info = CATALOGUE[self.code]
-        fields: dict[str, Any] = {"value": self.value or "", "column": self.column or ""}
+        # a value not copied (personal data possible) reads as « … »
+        value = "…" if self.value is None else self.value
+        fields: dict[str, Any] = {"value": value, "column": self.column or ""}
         fields.update(dict(self.params))
         return info.template.format(**fields)
 

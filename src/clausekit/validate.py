@@ -86,6 +86,9 @@ class _Collector:
         self.rec = rec
         self.issues: list[Issue] = []
         self.bad_rows: dict[int, list[str]] = {}
+        # a sheet about people: any free-text cell may hold a name or a birth date, so no
+        # value of it is ever copied into an issue (except Excel error literals)
+        self.private = "participants" in rec.kinds
 
     def cells(
         self, code: str, column: str, mask: pd.Series, values: pd.Series | None, **params: Any
@@ -100,7 +103,8 @@ class _Collector:
             if error:
                 self.bad_rows.setdefault(row, []).append(f"{label} : {code}")
             if n < MAX_ISSUES_PER_COLUMN:
-                value = None if values is None else str(values.loc[row])
+                hide = self.private and code != "VALUE_EXCEL_ERROR"
+                value = None if values is None or hide else str(values.loc[row])
                 self.issues.append(
                     make_issue(
                         code,
@@ -185,7 +189,7 @@ def _publics(
                         sheet=rec.raw.sheet,
                         row=int(row),
                         column=rec.labels["publics"],
-                        value=token,
+                        value=None,  # free text about a person: never copied
                     )
                 )
     for column in [c for c in data.columns if c.startswith(PUBLIC_PREFIX)]:
