@@ -244,3 +244,65 @@ def test_partial_exports_give_empty_tables_and_a_warning(exports: Path):
     assert [i.code for i in result.checked.issues if i.code == "NO_HOURS"] == ["NO_HOURS"]
     assert int(result.exit_code) == 1
     assert (exports.parent / "out" / "rapport.xlsx").is_file()
+
+
+def test_hours_without_month_or_start_count_and_are_reported(exports: Path):
+    write_xlsx(
+        exports / "L" / "h.xlsx",
+        {
+            "H": [
+                ["N° participant", "Mois", "Date de début", "Heures réalisées"],
+                ["P1", "01/2025", None, 10],
+                ["P2", None, None, 20],  # cannot be placed in any month
+                ["P3", None, D(2025, 2, 15), 5],  # the start month
+            ]
+        },
+    )
+    checked = check([exports])
+    warned = [(i.code, i.row, i.message) for i in checked.issues if i.code == "ROW_NO_MONTH"]
+    assert warned == [
+        (
+            "ROW_NO_MONTH",
+            3,
+            "1 ligne(s) d'heures sans mois ni date de début (première : ligne 3) : comptées "
+            "dans les totaux, absentes du suivi mensuel, et exclues quand une période est "
+            "demandée.",
+        )
+    ]
+    assert checked.exit_code() == 1
+    report = report_for([exports])
+    assert report["totals"]["hours_realised"] == 35.0  # no period asked: every hour counts
+    assert {m["month"]: m["hours_realised"] for m in report["monthly"]} == {
+        "2025-01": 10.0,
+        "2025-02": 5.0,
+    }
+    limited = report_for([exports], period_start="2025-01", period_end="2025-02")
+    assert limited["totals"]["hours_realised"] == 15.0
+
+
+def test_an_export_dropped_twice_is_read_once(exports: Path):
+    territory_workbook(
+        exports,
+        "Lens",
+        [["P1", "A", "X", D(1990, 1, 1), ""]],
+        [["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 10]],
+        [["OP1", "Op", "Ville", "L2112-2", 100]],
+    )
+    original = exports / "Lens" / "export.xlsx"
+    (exports / "Lens" / "export (1).xlsx").write_bytes(original.read_bytes())
+    report = report_for([exports])
+    assert report["totals"]["hours_realised"] == 10.0
+    assert report["totals"]["hours_forecast"] == 100.0
+    dup = [i for i in report["issues"] if i["code"] == "FILE_DUPLICATE"]
+    assert len(dup) == 1 and "fichier ignoré" in dup[0]["message"]
+
+
+def test_hours_sheet_without_operation_column(exports: Path):
+    write_xlsx(
+        exports / "L" / "h.xlsx",
+        {"H": [["N° participant", "Mois", "Heures réalisées"], ["P1", "01/2025", 10]]},
+    )
+    report = report_for([exports])
+    assert report["totals"]["hours_realised"] == 10.0
+    assert report["totals"]["participants"] == 1
+    assert report["totals"]["operations"] == 0

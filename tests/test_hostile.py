@@ -630,7 +630,8 @@ def formula_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     files = []
     for n, text in enumerate(FORMULA_TEXTS):
         name = f"{text}{n}.csv"
-        Path(name).write_bytes(contracts_csv([CONTRACTS[0], bad]))
+        # distinct contents: byte-identical files in one folder would be read once
+        Path(name).write_bytes(contracts_csv([CONTRACTS[0], [*bad[:1], f"C9{n}", *bad[2:]]]))
         files.append(name)
     operations = [
         ["OP1", '=HYPERLINK("http://exemple.invalid","clic")', "@SUM(1)", "L2112-2", "1 000"]

@@ -69,6 +69,11 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Fichier de verrouillage Excel ignoré.",
         "Rien à faire : ce fichier temporaire est créé par Excel pendant l'édition.",
     ),
+    "FILE_DUPLICATE": CodeInfo(
+        "warning",
+        "Contenu identique à {other} : fichier ignoré (ses heures ne sont pas comptées deux fois).",
+        "Supprimez la copie du dossier de dépôt.",
+    ),
     "FILE_NO_TABLE": CodeInfo(
         "warning",
         "Aucune feuille du fichier n'a été reconnue comme table participants, contrats ou "
@@ -199,8 +204,10 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Vérifiez les dates du contrat.",
     ),
     "ROW_NO_MONTH": CodeInfo(
-        "error",
-        "Ligne d'heures sans mois ni date de début : impossible de la rattacher à un mois.",
+        "warning",
+        "{count} ligne(s) d'heures sans mois ni date de début (première : ligne {row_shown}) : "
+        "comptées dans les totaux, absentes du suivi mensuel, et exclues quand une période "
+        "est demandée.",
         "Renseignez le mois ou la date de début du contrat.",
     ),
     # --- cross-table
@@ -235,6 +242,7 @@ WARNINGS_THAT_MATTER = frozenset(
         "SHEET_NOT_RECOGNISED",
         "FILE_NO_TABLE",
         "NO_HOURS",
+        "ROW_NO_MONTH",
         "COLUMN_AMBIGUOUS",
         "VALUE_PUBLIC_UNKNOWN",
         "VALUE_CATEGORY_UNKNOWN",

@@ -276,7 +276,10 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     start, end = period_of(lines, settings)
     if len(lines) and start and end:
         month = lines["month"]
-        lines = lines[(month >= start) & (month <= end)]
+        inside = ((month >= start) & (month <= end)).fillna(False).astype(bool)
+        if not (settings.period_start or settings.period_end):
+            inside |= month.isna()  # no period asked: hours without a month still count
+        lines = lines[inside]
     lines = lines[lines["work"].astype(bool)] if len(lines) else lines
     lines = lines[[c for c in LINE_COLUMNS if c in lines]].copy()  # narrow: filters copy rows
     for key in ("person_key", "contract_key", "company"):

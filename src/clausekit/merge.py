@@ -55,6 +55,18 @@ class Dataset:
     people_by_territory: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+NUMERIC_COLUMNS = ("heures_realisees", "heures_prevues", "duree_mois")
+
+
+def _empty_column(name: str, index: pd.Index) -> pd.Series:
+    """An all-missing column typed like the column it stands for (joins need equal types)."""
+    if name.startswith("date"):
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
+    if name in NUMERIC_COLUMNS:
+        return pd.Series(float("nan"), index=index, dtype="float64")
+    return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
+
+
 def _stack(validated: list[Validated], kind: str) -> pd.DataFrame:
     frames = [v.tables[kind] for v in validated if kind in v.tables and len(v.tables[kind])]
     if not frames:
@@ -186,7 +198,7 @@ def merge(
         ops_rows["territory"] = _territory(ops_rows, territories)
         for col in ("operation_libelle", "donneur_ordre", "type_clause", "heures_prevues"):
             if col not in ops_rows:
-                ops_rows[col] = pd.NA
+                ops_rows[col] = _empty_column(col, ops_rows.index)
         grouped = ops_rows.groupby(["territory", "operation_id"], sort=True)
         operations = grouped.agg(
             operation_libelle=("operation_libelle", "first"),
@@ -246,8 +258,8 @@ def merge(
         "modalite",
         "duree_mois",
     ):
-        if col not in lines:
-            lines[col] = pd.NaT if col.startswith("date") else pd.NA
+        if col not in lines:  # a column the export lacks: empty, with the dtype it would have
+            lines[col] = _empty_column(col, lines.index)
     key_index = pd.MultiIndex.from_frame(lines[["territory", "participant_id"]])
     lines["person_key"] = pd.Series(
         id_map.reindex(key_index).to_numpy(), index=lines.index, dtype="string"

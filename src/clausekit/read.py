@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import multiprocessing as mp
 import os
@@ -245,6 +246,7 @@ def read_sources(
     limits = limits or ReadLimits()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     sources, issues = discover(paths, territory_of)
+    sources = _drop_identical(sources, issues)
     result = ReadResult(issues=issues, files=[s.display for s in sources])
     excel: list[Source] = []
     for source in sources:
@@ -310,6 +312,29 @@ def read_sources(
             result.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
             result.unreadable.append(source.display)
     return result
+
+
+def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
+    """The same export dropped twice in a folder ("export (1).xlsx") is read once:
+    byte-identical files would otherwise count every hour twice."""
+    seen: dict[str, str] = {}
+    kept = []
+    for source in sources:
+        digest = hashlib.sha256()
+        try:
+            with source.path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+        except OSError:
+            kept.append(source)  # unreadable: the reader says why
+            continue
+        key = f"{source.path.parent}\0{digest.hexdigest()}"  # copies within one folder
+        if key in seen:
+            issues.append(make_issue("FILE_DUPLICATE", file=source.display, other=seen[key]))
+            continue
+        seen[key] = source.display
+        kept.append(source)
+    return kept
 
 
 def _add_preflight(result: ReadResult, source: Source, check: Preflight) -> dict[str, list[Issue]]:

@@ -304,6 +304,31 @@ def _cell_findings(rec: Recognised, out: _Collector) -> None:
         out.bad_rows.setdefault(int(issue.row), []).append(f"{label or cell} : {issue.code}")
 
 
+def _hours_need_a_month(typed: pd.DataFrame, out: _Collector) -> None:
+    """Hours are counted in the month worked: lines with hours but neither a month nor a start
+    date cannot be placed in a month. One warning per sheet says how many and where."""
+    columns = [c for c in ("mois", "date_debut") if c in typed]
+    if not columns:  # a contract-level export: counted in the totals, no monthly follow-up
+        return
+    missing = pd.Series(True, index=typed.index)
+    for column in columns:
+        missing &= typed[column].isna()
+    rows = typed.index[(typed["heures_realisees"].fillna(0).astype(float) > 0) & missing]
+    if len(rows):
+        rec = out.rec
+        out.issues.append(
+            make_issue(
+                "ROW_NO_MONTH",
+                file=rec.raw.file,
+                sheet=rec.raw.sheet,
+                row=int(rows[0]),
+                column=rec.labels.get("heures_realisees"),
+                count=len(rows),
+                row_shown=int(rows[0]),
+            )
+        )
+
+
 def _wide_hours(
     rec: Recognised, clean: pd.DataFrame, spec: Spec, out: _Collector
 ) -> dict[str, pd.Series]:
@@ -376,6 +401,8 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index)
         # the row numbers of the sheet are unique: they are pandera's failure-case index
         _run_pandera(kind, typed, spec, rec, out, table)
+        if kind == "contrats" and not wide and "heures_realisees" in typed:
+            _hours_need_a_month(typed, out)
         if publics is not None and kind == "participants":
             typed = typed.join(publics)
         if wide and kind == "contrats":
