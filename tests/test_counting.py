@@ -306,3 +306,19 @@ def test_hours_sheet_without_operation_column(exports: Path):
     assert report["totals"]["hours_realised"] == 10.0
     assert report["totals"]["participants"] == 1
     assert report["totals"]["operations"] == 0
+
+
+def test_same_operation_in_two_territories_is_flagged(exports: Path):
+    for territory in ("Lens", "Artois"):
+        territory_workbook(
+            exports,
+            territory,
+            [["P1", "A", "X", D(1990, 1, 1), ""]],
+            [["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 10]],
+            [["OP1", "CSNE lot 1", "Société du Canal Seine-Nord Europe", "L2112-2", 1000]],
+        )
+    report = report_for([exports])
+    assert report["totals"]["hours_forecast"] == 2000.0  # once per territory, as documented
+    flagged = [i for i in report["issues"] if i["code"] == "OPERATION_MULTI_TERRITORY"]
+    assert len(flagged) == 1
+    assert "« OP1 »" in flagged[0]["message"] and "Artois, Lens" in flagged[0]["message"]

@@ -223,6 +223,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "la plus grande est retenue.",
         "Harmonisez les heures prévisionnelles de l'opération dans ABC Clauses.",
     ),
+    "OPERATION_MULTI_TERRITORY": CodeInfo(
+        "warning",
+        "L'opération « {value} » (même donneur d'ordre) figure dans plusieurs territoires "
+        "({territories}) : ses heures prévisionnelles sont comptées une fois par territoire.",
+        "Si c'est une seule opération, ne déclarez ses heures prévisionnelles que dans un "
+        "territoire.",
+    ),
     "PARTICIPANT_DUPLICATE_ID": CodeInfo(
         "warning",
         "Le participant « {value} » apparaît sur plusieurs lignes avec des identités différentes.",
@@ -248,6 +255,7 @@ WARNINGS_THAT_MATTER = frozenset(
         "VALUE_CATEGORY_UNKNOWN",
         "PARTICIPANT_UNKNOWN",
         "FORECAST_CONFLICT",
+        "OPERATION_MULTI_TERRITORY",
         "PARTICIPANT_DUPLICATE_ID",
         "PERSON_DUPLICATE_SUSPECT",
     }

@@ -67,6 +67,24 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
 
 
+def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
+    """The same operation id and contracting authority in several territories: its forecast
+    is counted once per territory; say so, the user decides whether that is one operation."""
+    keyed = operations.assign(
+        _who=operations["donneur_ordre"].astype("string").fillna(""),
+    )
+    spread = keyed.groupby(["operation_id", "_who"])["territory"].agg(lambda t: sorted(set(t)))
+    return [
+        make_issue(
+            "OPERATION_MULTI_TERRITORY",
+            value=str(key[0]),  # type: ignore[index]
+            territories=", ".join(territories),
+        )
+        for key, territories in spread.items()
+        if len(territories) > 1
+    ]
+
+
 def _stack(validated: list[Validated], kind: str) -> pd.DataFrame:
     frames = [v.tables[kind] for v in validated if kind in v.tables and len(v.tables[kind])]
     if not frames:
@@ -222,6 +240,7 @@ def merge(
                 )
             )
         operations = operations.reset_index()
+        issues.extend(_shared_operations(operations))
     else:
         operations = pd.DataFrame(
             columns=[
