@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -65,6 +66,13 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
     if name in NUMERIC_COLUMNS:
         return pd.Series(float("nan"), index=index, dtype="float64")
     return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
+
+
+def _at_row(code: str, record: pd.Series, **params: Any) -> Issue:
+    """An issue located at the source row a merged record came from (its provenance)."""
+    return make_issue(
+        code, file=record["_file"], sheet=record["_sheet"], row=int(record["_row"]), **params
+    )
 
 
 def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
@@ -165,19 +173,11 @@ def merge(
         # within a territory the id identifies the person: first identity wins
         ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
         conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
-        for pair in conflicts[conflicts > 1].index:
-            terr, pid = pair
-            first = parts[(parts["territory"] == terr) & (parts["participant_id"] == pid)].iloc[0]
-            issues.append(
-                make_issue(
-                    "PARTICIPANT_DUPLICATE_ID",
-                    file=first["_file"],
-                    sheet=first["_sheet"],
-                    row=int(first["_row"]),
-                    value=str(pid),
-                )
-            )
-        id_map = ident.set_index(["territory", "participant_id"])["person_key"]
+        first_rows = ident.set_index(["territory", "participant_id"])
+        for pair in conflicts[conflicts > 1].index:  # first row of each id: no per-id scan
+            first = first_rows.loc[pair]
+            issues.append(_at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
+        id_map = first_rows["person_key"]
         flags = parts.groupby("person_key")[pub_cols].any()
         birth = parts.groupby("person_key")["date_naissance"].min()
         people = flags.join(birth)
@@ -229,16 +229,8 @@ def merge(
             terr, op = pair
             vals = sorted(grouped.get_group((terr, op))["heures_prevues"].dropna().unique())
             first = grouped.get_group((terr, op)).iloc[0]
-            issues.append(
-                make_issue(
-                    "FORECAST_CONFLICT",
-                    file=first["_file"],
-                    sheet=first["_sheet"],
-                    row=int(first["_row"]),
-                    value=str(op),
-                    values=" ; ".join(f"{v:g}" for v in vals),
-                )
-            )
+            values = " ; ".join(f"{v:g}" for v in vals)
+            issues.append(_at_row("FORECAST_CONFLICT", first, value=str(op), values=values))
         operations = operations.reset_index()
         issues.extend(_shared_operations(operations))
     else:
@@ -287,15 +279,7 @@ def merge(
     if unknown.any() and len(parts):
         firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
         for _, row in firsts.head(1000).iterrows():
-            issues.append(
-                make_issue(
-                    "PARTICIPANT_UNKNOWN",
-                    file=row["_file"],
-                    sheet=row["_sheet"],
-                    row=int(row["_row"]),
-                    value=str(row["participant_id"]),
-                )
-            )
+            issues.append(_at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"])))
     lines["person_key"] = lines["person_key"].fillna(_local_key(lines))
     start_month = lines["date_debut"].dt.strftime("%Y-%m").astype("string")
     lines["month"] = lines["mois"].astype("string").fillna(start_month)
