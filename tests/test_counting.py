@@ -322,3 +322,29 @@ def test_same_operation_in_two_territories_is_flagged(exports: Path):
     flagged = [i for i in report["issues"] if i["code"] == "OPERATION_MULTI_TERRITORY"]
     assert len(flagged) == 1
     assert "« OP1 »" in flagged[0]["message"] and "Artois, Lens" in flagged[0]["message"]
+
+
+def test_merge_issues_point_at_their_source_rows(exports: Path):
+    # P1 listed twice with two identities; contracts name an unknown P9; OP1's forecast differs
+    territory_workbook(
+        exports,
+        "Lens",
+        [["P1", "A", "X", D(1990, 1, 1), ""], ["P1", "B", "Y", D(1991, 1, 1), ""]],
+        [
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 10],
+            ["P9", "C2", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 5],
+        ],
+        [["OP1", "Op", "Ville", "L2112-2", 100], ["OP1", "Op", "Ville", "L2112-2", 120]],
+    )
+    report = report_for([exports])
+    located = {
+        i["code"]: (i["sheet"], i["row"], i["value"])
+        for i in report["issues"]
+        if i["code"] in ("PARTICIPANT_DUPLICATE_ID", "PARTICIPANT_UNKNOWN", "FORECAST_CONFLICT")
+    }
+    assert located == {
+        "PARTICIPANT_DUPLICATE_ID": ("Participants", 2, "P1"),
+        "PARTICIPANT_UNKNOWN": ("Contrats", 3, "P9"),
+        "FORECAST_CONFLICT": ("Opérations", 2, "OP1"),
+    }
+    assert report["totals"]["hours_forecast"] == 120.0  # the largest forecast is kept
