@@ -183,8 +183,8 @@ def _code_lines(data: Dataset, mask: Bools, months: list[str]) -> _Lines:
     lines = data.lines
     rows = np.flatnonzero(mask)
     person, persons = _codes(lines["person_key"])
-    contract, _ = _codes(lines["contract_key"])
-    company, _ = _codes(lines["company"])
+    contract = lines["contract_key"].to_numpy(dtype=np.int64)  # codes (merge)
+    company = lines["company"].to_numpy(dtype=np.int64)  # codes, -1: unknown
     month_codes, month_values = _codes(lines["month"])
     position = np.append(pd.Index(months).get_indexer(month_values.astype(object)), -1)
     # persons of the selected lines only, renumbered

@@ -9,12 +9,13 @@ identifies a person.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
@@ -118,7 +119,7 @@ def person_keys(frame: pd.DataFrame, secret: bytes) -> pd.Series:
             "prenom": normalise_text(frame["prenom"].astype("string"))
             if "prenom" in frame
             else pd.NA,
-            "naissance": frame["date_naissance"].dt.strftime("%Y-%m-%d")
+            "naissance": _format_dates(frame["date_naissance"], "%Y-%m-%d")
             if "date_naissance" in frame
             else pd.NA,
         },
@@ -132,20 +133,73 @@ def person_keys(frame: pd.DataFrame, secret: bytes) -> pd.Series:
         + "|"
         + parts["naissance"].astype("string")
     )
-    keys = pd.Series(pd.NA, index=frame.index, dtype="string")
-    uniques = joined[complete].unique()
-    digest = {
-        u: hmac.new(secret, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:24]
-        for u in uniques
-    }
-    keys[complete] = joined[complete].map(digest)
-    return keys
+    codes, uniques = pd.factorize(joined[complete])
+    digests = [hmac.digest(secret, str(u).encode("utf-8"), "sha256").hex()[:24] for u in uniques]
+    keys = np.full(len(frame), None, dtype=object)
+    keys[complete.to_numpy(dtype=bool)] = np.asarray(digests, dtype=object)[codes]
+    return pd.Series(keys, index=frame.index, dtype="string")
 
 
 def _local_key(frame: pd.DataFrame) -> pd.Series:
     return ("T:" + frame["territory"].astype("string") + ":" + frame["participant_id"]).astype(
         "string"
     )
+
+
+def _combined_codes(columns: list[pd.Series]) -> npt.NDArray[np.int64]:
+    """One integer per distinct combination of the columns' values (missing is a value),
+    numbered from 0 in order of first appearance."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
+    return code.astype(np.int64, copy=False)
+
+
+def _format_dates(dates: pd.Series, fmt: str) -> pd.Series:
+    """``dates.dt.strftime(fmt)`` computed once per distinct date (NA for missing)."""
+    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
+    texts = pd.DatetimeIndex(uniques).strftime(fmt).to_numpy(dtype=object)
+    texts = np.append(texts, np.array([None], dtype=object))  # code -1 takes the last: None
+    return pd.Series(texts[codes], index=dates.index, dtype="string")
+
+
+def _company_codes(lines: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """The company of each line as an integer (-1: unknown): its SIRET, else its normalised
+    name; a SIRET and a name written the same are the same company."""
+    siret, sirets = pd.factorize(lines["siret"].astype("string"), use_na_sentinel=True)
+    name, names = pd.factorize(lines["entreprise"].astype("string"), use_na_sentinel=True)
+    values = pd.concat(
+        [
+            pd.Series(sirets, dtype="string"),
+            normalise_text(pd.Series(names, dtype="string")),
+        ],
+        ignore_index=True,
+    )
+    value_codes, _ = pd.factorize(values.mask(values == ""), use_na_sentinel=True)
+    by_siret = np.append(value_codes[: len(sirets)], -1)[siret]  # code -1 takes the last: -1
+    by_name = np.append(value_codes[len(sirets) :], -1)[name]
+    return np.where(siret >= 0, by_siret, by_name).astype(np.int64)
+
+
+def _line_people(
+    lines: pd.DataFrame, parts: pd.DataFrame
+) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
+    """The person key of each hours line, from the participants sheet of its territory (the
+    first row of its participant id), and which lines have no such participant."""
+    both = [
+        pd.concat([parts[c].astype("string"), lines[c].astype("string")], ignore_index=True)
+        for c in ("territory", "participant_id")
+    ]
+    pair = _combined_codes(both)
+    part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
+    first_row = np.full(int(pair.max(initial=-1)) + 1, -1, dtype=np.int64)
+    distinct, first = np.unique(part_pair, return_index=True)
+    first_row[distinct] = first
+    row = first_row[line_pair]
+    unknown = row < 0
+    keys = pa.array(parts["person_key"].astype("string").array).take(pa.array(row, mask=unknown))
+    return pd.Series(pd.arrays.ArrowExtensionArray(keys), index=lines.index), unknown
 
 
 def merge(
@@ -177,7 +231,6 @@ def merge(
         for pair in conflicts[conflicts > 1].index:  # first row of each id: no per-id scan
             first = first_rows.loc[pair]
             issues.append(_at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
-        id_map = first_rows["person_key"]
         flags = parts.groupby("person_key")[pub_cols].any()
         birth = parts.groupby("person_key")["date_naissance"].min()
         people = flags.join(birth)
@@ -202,7 +255,6 @@ def merge(
                     )
                 )
     else:
-        id_map = pd.Series(dtype="string")
         people = pd.DataFrame(columns=[*pub_cols, "date_naissance", "listed"])
         people_by_territory = pd.DataFrame(
             columns=[*pub_cols, "date_naissance"],
@@ -271,41 +323,46 @@ def merge(
     ):
         if col not in lines:  # a column the export lacks: empty, with the dtype it would have
             lines[col] = _empty_column(col, lines.index)
-    key_index = pd.MultiIndex.from_frame(lines[["territory", "participant_id"]])
-    lines["person_key"] = pd.Series(
-        id_map.reindex(key_index).to_numpy(), index=lines.index, dtype="string"
-    )
-    unknown = lines["person_key"].isna()
+    if len(parts):
+        person_key, unknown = _line_people(lines, parts)
+    else:
+        person_key = pd.Series(pd.NA, index=lines.index, dtype="string")
+        unknown = np.ones(len(lines), dtype=bool)
     if unknown.any() and len(parts):
         firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
         for _, row in firsts.head(1000).iterrows():
             issues.append(_at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"])))
-    lines["person_key"] = lines["person_key"].fillna(_local_key(lines))
-    start_month = lines["date_debut"].dt.strftime("%Y-%m").astype("string")
+    if unknown.any():
+        person_key[unknown] = _local_key(lines[unknown])
+    lines["person_key"] = person_key.astype("string")
+    start_month = _format_dates(lines["date_debut"], "%Y-%m")
     lines["month"] = lines["mois"].astype("string").fillna(start_month)
     lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
     rules = contract_rules or load_contract_rules()
-    family = contract_family(lines["type_contrat"], rules)
-    lines["contract_type"] = family["family"].fillna(UNRECOGNISED).astype("string")
-    lines["work"] = ~lines["contract_type"].isin(rules.non_work_families)
+    kinds, distinct_kinds = pd.factorize(lines["type_contrat"].astype("string"))
+    kind_values = pd.Series(distinct_kinds, dtype="string")
+    family = contract_family(kind_values, rules)["family"].fillna(UNRECOGNISED)
+    work = ~family.isin(rules.non_work_families).to_numpy(dtype=bool)
     if non_work_pattern:  # the config's extra non-work contract types
-        kind = normalise_text(lines["type_contrat"].astype("string"))
-        extra = kind.str.contains(non_work_pattern, regex=True).fillna(False).astype(bool)
-        lines["work"] = lines["work"] & ~extra
-    cid = lines["contrat_id"].astype("string")
-    synth = (
-        "~"
-        + lines["participant_id"].astype("string")
-        + "|"
-        + lines["operation_id"].astype("string").fillna("")
-        + "|"
-        + lines["date_debut"].dt.strftime("%Y-%m-%d").fillna("")
-    ).astype("string")
-    lines["contract_key"] = (lines["territory"] + "/" + cid.fillna(synth)).astype("string")
-    comp = (
-        lines["siret"].astype("string").fillna(normalise_text(lines["entreprise"].astype("string")))
+        extra = normalise_text(kind_values).str.contains(non_work_pattern, regex=True)
+        work &= ~extra.fillna(False).to_numpy(dtype=bool)
+    # decided once per distinct text; lines without a contract type: unrecognised, work
+    family_codes, families = pd.factorize(pd.concat([family, pd.Series([UNRECOGNISED])]))
+    lines["contract_type"] = pd.Categorical.from_codes(
+        family_codes[kinds], categories=families.astype(str)
     )
-    lines["company"] = comp.mask(comp == "")
+    lines["work"] = np.append(work, UNRECOGNISED not in rules.non_work_families)[kinds]
+    # a contract: its id within the territory, else its participant, operation and start
+    by_id = _combined_codes([lines["territory"], lines["contrat_id"]])
+    by_line = _combined_codes(
+        [lines[c] for c in ("territory", "participant_id", "operation_id", "date_debut")]
+    )
+    lines["contract_key"] = np.where(
+        lines["contrat_id"].notna().to_numpy(dtype=bool),
+        by_id,
+        int(by_id.max(initial=0)) + 1 + by_line,
+    )
+    lines["company"] = _company_codes(lines)
     # people who appear only in contracts still exist, with unknown age and status
     missing = pd.Index(lines["person_key"].unique()).difference(people.index)
     if len(missing):
