@@ -134,6 +134,9 @@ def consolidate(
     import os
     import time
 
+    from clausekit.sheetreader import warm_up
+
+    warm_up()  # the readers' process server starts while the heavy modules load
     from clausekit import routine
     from clausekit.consolidate import consolidate as run
     from clausekit.runlock import run_lock
@@ -251,6 +254,9 @@ def validate(
     """
     import os
 
+    from clausekit.sheetreader import warm_up
+
+    warm_up()  # the readers' process server starts while the heavy modules load
     from clausekit import routine
     from clausekit.consolidate import check
 

@@ -14,7 +14,6 @@ import codecs
 import csv
 import hashlib
 import io
-import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +26,7 @@ import pandas as pd
 
 from clausekit.errors import Issue, make_issue
 from clausekit.safety import Limits, Preflight, is_lock_file, preflight, sniff_format
-from clausekit.sheetreader import read_workbook
+from clausekit.sheetreader import read_workbook, reader_context
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
 
@@ -105,19 +104,6 @@ def discover(
 # --------------------------------------------------------------------------- spreadsheets
 
 
-_CTX: Any = None
-
-
-def _context() -> Any:
-    global _CTX
-    if _CTX is None:
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        _CTX = mp.get_context(method)
-        if method == "forkserver":
-            _CTX.set_forkserver_preload(["clausekit.sheetreader", "fastexcel", "pyarrow"])
-    return _CTX
-
-
 @dataclass
 class _Job:
     source: Source
@@ -127,8 +113,8 @@ class _Job:
 
 
 def _start(source: Source, limits: ReadLimits) -> _Job:
-    parent, child = _context().Pipe(duplex=False)
-    proc = _context().Process(
+    parent, child = reader_context().Pipe(duplex=False)
+    proc = reader_context().Process(
         target=read_workbook,
         args=(child, str(source.path), limits.memory_mb, limits.safety),
         daemon=True,

@@ -8,6 +8,7 @@ the two cores check and parse two files at once.
 from __future__ import annotations
 
 import io
+import multiprocessing as mp
 import os
 import threading
 from multiprocessing.connection import Connection
@@ -15,6 +16,30 @@ from pathlib import Path
 from typing import Any
 
 from clausekit.safety import Limits, Preflight, preflight
+
+_CONTEXT: Any = None
+
+
+def reader_context() -> Any:
+    """The multiprocessing context of the readers: a fork server that has imported this
+    module, fastexcel and pyarrow once, so each reader starts in milliseconds (spawn where
+    there is no fork server)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        _CONTEXT = mp.get_context(method)
+        if method == "forkserver":
+            _CONTEXT.set_forkserver_preload(["clausekit.sheetreader", "fastexcel", "pyarrow"])
+    return _CONTEXT
+
+
+def warm_up() -> None:
+    """Start the fork server now: its start-up (a fresh interpreter importing fastexcel and
+    pyarrow) then overlaps the caller's own imports instead of delaying the first read."""
+    if reader_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _confine(memory_mb: int) -> None:
