@@ -16,7 +16,7 @@ from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue, 
 from clausekit.indicators import compute
 from clausekit.masking import mask_report
 from clausekit.merge import merge
-from clausekit.read import ReadLimits, read_sources
+from clausekit.read import FileRead, ReadLimits, read_files
 from clausekit.recognise import recognise
 from clausekit.report import views
 from clausekit.settings import Settings
@@ -118,24 +118,40 @@ def check(
     limits: ReadLimits | None = None,
     inputs: InputOptions | None = None,
 ) -> CheckResult:
-    """Read, recognise and validate every export under ``paths`` (no report)."""
+    """Read, recognise and validate every export under ``paths`` (no report).
+
+    Each file is recognised and validated as soon as it is read, while the child processes
+    read the others; the results are then put back in the run's order (deterministic)."""
     spec = spec or load_spec()
     inputs = inputs or InputOptions()
-    read = read_sources(paths, limits, territory_of=inputs.territory_of, on_file=inputs.on_file)
-    issues = list(read.issues)
-    validated: list[Validated] = []
-    for raw in read.sheets:
-        rec = recognise(raw, spec, inputs.column_maps.get(raw.source.territory_hint))
-        if rec is None:
-            continue
-        if not rec.kinds:
-            issues.extend(rec.issues)
-            continue
-        v = validate(rec, spec)
-        rec.release()
-        validated.append(v)
-        issues.extend(v.issues)
-    return CheckResult(validated, issues, read.unreadable, read.files)
+    reading = read_files(paths, limits, territory_of=inputs.territory_of, on_file=inputs.on_file)
+    done: list[tuple[FileRead, list[Validated], list[Issue]]] = []
+    for file in reading.results:
+        validated: list[Validated] = []
+        found: list[Issue] = []
+        for raw in file.sheets:
+            rec = recognise(raw, spec, inputs.column_maps.get(raw.source.territory_hint))
+            if rec is None:
+                continue
+            if not rec.kinds:
+                found.extend(rec.issues)
+                continue
+            v = validate(rec, spec)
+            rec.release()
+            validated.append(v)
+            found.extend(v.issues)
+        file.sheets = []  # the raw text is no longer needed
+        done.append((file, validated, found))
+    done.sort(key=lambda d: d[0].order)
+    issues = list(reading.issues)
+    issues += [i for file, _, _ in done for i in file.issues]  # reading, then validation
+    issues += [i for _, _, found in done for i in found]
+    return CheckResult(
+        [v for _, validated, _ in done for v in validated],
+        issues,
+        [file.source.display for file, _, _ in done if file.unreadable],
+        reading.files,
+    )
 
 
 @dataclass

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -141,16 +141,30 @@ def _finish(job: _Job, limits: ReadLimits) -> tuple[str, Any]:
     return result
 
 
+def _size(source: Source) -> int:
+    try:
+        return source.path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _read_excel_files(
     sources: list[Source], limits: ReadLimits, workers: int
 ) -> Iterator[tuple[Source, tuple[str, Any]]]:
-    """Check and read spreadsheets in child processes, ``workers`` at a time, in input order."""
-    pending = list(sources)
+    """Check and read spreadsheets in child processes, ``workers`` at a time, the largest
+    first (the longest reads start first, the small ones fill in); results are yielded as
+    soon as each file is read, so the caller can work on one while the others are read."""
+    pending = sorted(sources, key=_size, reverse=True)
     running: list[_Job] = []
     while pending or running:
         while pending and len(running) < workers:
             running.append(_start(pending.pop(0), limits))
-        job = running.pop(0)
+        now = time.monotonic()
+        timeout = max(0.0, min(job.started + limits.seconds - now for job in running))
+        ready = wait([job.conn for job in running], timeout)
+        # a finished job, else (time is up) the job that started first
+        job = next((j for j in running if j.conn in ready), running[0])
+        running.remove(job)
         yield job.source, _finish(job, limits)
 
 
@@ -219,6 +233,59 @@ def read_csv(source: Source) -> tuple[RawSheet, list[Issue]]:
 # --------------------------------------------------------------------------- entry point
 
 
+@dataclass
+class FileRead:
+    """What reading one file gave."""
+
+    order: int  # rank in the run's order: csv files, then spreadsheets, each in input order
+    source: Source
+    sheets: list[RawSheet] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    unreadable: bool = False
+
+
+@dataclass
+class Reading:
+    """The files found under the paths, and their reading, file by file."""
+
+    files: list[str]  # every file found, as displayed
+    issues: list[Issue]  # about finding the files (missing path, lock file, duplicate copy)
+    results: Iterator[FileRead]  # one per file, in the order the reads complete
+
+
+def read_files(
+    paths: Iterable[Path],
+    limits: ReadLimits | None = None,
+    workers: int | None = None,
+    *,
+    territory_of: Callable[[Path], str | None] | None = None,
+    on_file: Callable[[str], None] | None = None,
+) -> Reading:
+    """Read every export under ``paths``: one RawSheet per visible sheet, issues for the rest.
+    Spreadsheets are read by ``workers`` child processes; each file's result is given as soon
+    as it is read (``FileRead.order`` restores the run's order). ``on_file`` is called with
+    each file's name once it is read (progress display)."""
+    limits = limits or ReadLimits()
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    sources, issues = discover(paths, territory_of)
+    sources = _drop_identical(sources, issues)
+    csv_files = [s for s in sources if sniff_format(s.path) == "csv"]
+    excel = [s for s in sources if s not in csv_files]  # checked and parsed in a child
+    order = {id(s): rank for rank, s in enumerate(csv_files + excel)}
+
+    def results() -> Iterator[FileRead]:
+        for source in csv_files:
+            yield _read_csv_file(source, order[id(source)], limits)
+            if on_file:
+                on_file(source.display)
+        for source, outcome in _read_excel_files(excel, limits, workers):
+            if on_file:
+                on_file(source.display)
+            yield _excel_result(source, order[id(source)], outcome, limits)
+
+    return Reading([s.display for s in sources], issues, results())
+
+
 def read_sources(
     paths: Iterable[Path],
     limits: ReadLimits | None = None,
@@ -227,77 +294,79 @@ def read_sources(
     territory_of: Callable[[Path], str | None] | None = None,
     on_file: Callable[[str], None] | None = None,
 ) -> ReadResult:
-    """Read every export under ``paths``: one RawSheet per visible sheet, issues for the rest.
-    ``on_file`` is called with each file's name once it is read (progress display)."""
-    limits = limits or ReadLimits()
-    workers = workers or max(1, min(2, os.cpu_count() or 1))
-    sources, issues = discover(paths, territory_of)
-    sources = _drop_identical(sources, issues)
-    result = ReadResult(issues=issues, files=[s.display for s in sources])
-    excel: list[Source] = []
-    for source in sources:
-        if sniff_format(source.path) != "csv":
-            excel.append(source)  # checked and parsed together in a child process
-            continue
-        check = preflight(source.path, limits.safety)
-        _add_preflight(result, source, check)
-        if check.fatal:
-            continue
-        size = source.path.stat().st_size
-        if size > limits.csv_bytes:
-            result.issues.append(
-                make_issue(
-                    "FILE_HOSTILE",
-                    file=source.display,
-                    reason=f"fichier csv trop volumineux ({size // 2**20} Mio, limite "
-                    f"{limits.csv_bytes // 2**20} Mio)",
+    """:func:`read_files`, all files read, gathered in the run's order."""
+    reading = read_files(paths, limits, workers, territory_of=territory_of, on_file=on_file)
+    result = ReadResult(issues=list(reading.issues), files=reading.files)
+    for file in sorted(reading.results, key=lambda f: f.order):
+        result.sheets.extend(file.sheets)
+        result.issues.extend(file.issues)
+        if file.unreadable:
+            result.unreadable.append(file.source.display)
+    return result
+
+
+def _read_csv_file(source: Source, order: int, limits: ReadLimits) -> FileRead:
+    file = FileRead(order, source)
+    check = preflight(source.path, limits.safety)
+    _add_preflight(file, check)
+    if check.fatal:
+        return file
+    size = source.path.stat().st_size
+    if size > limits.csv_bytes:
+        file.issues.append(
+            make_issue(
+                "FILE_HOSTILE",
+                file=source.display,
+                reason=f"fichier csv trop volumineux ({size // 2**20} Mio, limite "
+                f"{limits.csv_bytes // 2**20} Mio)",
+            )
+        )
+        file.unreadable = True
+        return file
+    sheet, csv_issues = read_csv(source)
+    file.sheets.append(sheet)
+    file.issues.extend(csv_issues)
+    return file
+
+
+def _excel_result(
+    source: Source, order: int, outcome: tuple[str, Any], limits: ReadLimits
+) -> FileRead:
+    file = FileRead(order, source)
+    status, payload = outcome
+    if status == "refused":
+        _add_preflight(file, payload)
+    elif status == "ok":
+        check, sheets = payload
+        located = _add_preflight(file, check)
+        for name, visible, batch, first_column in sheets:
+            if not visible:
+                file.issues.append(make_issue("SHEET_HIDDEN", file=source.display, sheet=name))
+                continue
+            file.sheets.append(
+                RawSheet(
+                    source,
+                    name,
+                    _arrow_to_frame(batch),
+                    check.date1904,
+                    first_column,
+                    located.get(name, []),
                 )
             )
-            result.unreadable.append(source.display)
-            continue
-        sheet, csv_issues = read_csv(source)
-        result.sheets.append(sheet)
-        result.issues.extend(csv_issues)
-        if on_file:
-            on_file(source.display)
-    for source, (status, payload) in _read_excel_files(excel, limits, workers):
-        if on_file:
-            on_file(source.display)
-        if status == "refused":
-            _add_preflight(result, source, payload)
-        elif status == "ok":
-            check, sheets = payload
-            located = _add_preflight(result, source, check)
-            for name, visible, batch, first_column in sheets:
-                if not visible:
-                    result.issues.append(
-                        make_issue("SHEET_HIDDEN", file=source.display, sheet=name)
-                    )
-                    continue
-                result.sheets.append(
-                    RawSheet(
-                        source,
-                        name,
-                        _arrow_to_frame(batch),
-                        check.date1904,
-                        first_column,
-                        located.get(name, []),
-                    )
-                )
-        elif status == "timeout":
-            # the parser died or ran out of time: the check, alone, says why when it can
-            check = preflight(source.path, limits.safety)
-            if check.fatal:
-                _add_preflight(result, source, check)
-            else:
-                result.issues.append(
-                    make_issue("FILE_TOO_SLOW", file=source.display, seconds=int(limits.seconds))
-                )
-                result.unreadable.append(source.display)
+    elif status == "timeout":
+        # the parser died or ran out of time: the check, alone, says why when it can
+        check = preflight(source.path, limits.safety)
+        if check.fatal:
+            _add_preflight(file, check)
         else:
-            result.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
-            result.unreadable.append(source.display)
-    return result
+            file.issues.append(
+                make_issue("FILE_TOO_SLOW", file=source.display, seconds=int(limits.seconds))
+            )
+            file.unreadable = True
+    else:
+        file.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
+        file.unreadable = True
+    return file
 
 
 def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
@@ -323,19 +392,19 @@ def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
     return kept
 
 
-def _add_preflight(result: ReadResult, source: Source, check: Preflight) -> dict[str, list[Issue]]:
-    """File-level findings go to the result; findings on a cell are returned by sheet, to
-    reject their row once the sheet is recognised."""
+def _add_preflight(file: FileRead, check: Preflight) -> dict[str, list[Issue]]:
+    """File-level findings go to the file's issues; findings on a cell are returned by sheet,
+    to reject their row once the sheet is recognised."""
     located: dict[str, list[Issue]] = {}
     for issue in check.issues:
-        issue = _with_file(issue, source.display)
+        issue = _with_file(issue, file.source.display)
         if issue.sheet is not None and issue.row is not None:
             located.setdefault(issue.sheet, []).append(issue)
         else:
-            result.issues.append(issue)
+            file.issues.append(issue)
     if check.fatal:
-        result.issues.extend(_with_file(i, source.display) for i in check.fatal)
-        result.unreadable.append(source.display)
+        file.issues.extend(_with_file(i, file.source.display) for i in check.fatal)
+        file.unreadable = True
     return located
 
 
