@@ -134,11 +134,8 @@ def consolidate(
     import os
     import time
 
-    from clausekit.sheetreader import warm_up
-
-    warm_up()  # the readers' process server starts while the heavy modules load
     from clausekit import routine
-    from clausekit.consolidate import consolidate as run
+    from clausekit.read import start_reading
     from clausekit.runlock import run_lock
 
     started = time.monotonic()
@@ -157,7 +154,10 @@ def consolidate(
         )
         with run_lock(todo.out_dir, wait=wait), _progress(console, quiet) as on_file:
             inputs = replace(todo.inputs, on_file=on_file)
-            result = run(todo.paths, todo.out_dir, todo.options, inputs=inputs)
+            reading = start_reading(todo.paths, inputs=inputs)  # the files are read while...
+            from clausekit.consolidate import consolidate as run  # ...the heavy modules load
+
+            result = run(todo.paths, todo.out_dir, todo.options, inputs=inputs, reading=reading)
     except ClausekitError as exc:
         _log(
             log_format,
@@ -225,8 +225,8 @@ def _progress(console: Any, quiet: bool) -> Iterator[Any]:
 
 
 def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
-    from clausekit.consolidate import FORMATS
     from clausekit.errors import UsageError
+    from clausekit.options import FORMATS
 
     if not formats:
         return ("xlsx", "json")
@@ -254,18 +254,18 @@ def validate(
     """
     import os
 
-    from clausekit.sheetreader import warm_up
-
-    warm_up()  # the readers' process server starts while the heavy modules load
     from clausekit import routine
-    from clausekit.consolidate import check
+    from clausekit.read import start_reading
 
     if format not in ("table", "json"):
         _fail(_usage(f"Format « {format} » inconnu : choisissez table ou json."), debug)
     try:
         conf = routine.load(config, Path.cwd(), os.environ)
         todo = routine.plan(paths or [], config=conf)
-        result = check(todo.paths, inputs=todo.inputs)
+        reading = start_reading(todo.paths, inputs=todo.inputs)  # the files are read while...
+        from clausekit.consolidate import check  # ...the heavy modules load
+
+        result = check(todo.paths, inputs=todo.inputs, reading=reading)
     except ClausekitError as exc:
         _fail(exc, debug)
         return

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue, 
 from clausekit.indicators import compute
 from clausekit.masking import mask_report
 from clausekit.merge import merge
-from clausekit.read import FileRead, ReadLimits, read_files
+from clausekit.options import InputOptions, RunOptions
+from clausekit.read import FileRead, Reading, ReadLimits, start_reading
 from clausekit.recognise import recognise
 from clausekit.report import views
 from clausekit.settings import Settings
@@ -30,8 +30,6 @@ from clausekit.write import (
     write_tables_csv,
     write_xlsx,
 )
-
-FORMATS = ("xlsx", "json", "csv", "markdown")
 
 UNREADABLE_CODES = frozenset(
     {
@@ -101,22 +99,13 @@ class CheckResult:
         return ExitCode.OK
 
 
-@dataclass(frozen=True)
-class InputOptions:
-    """Where the inputs come from, when a config file says more than the paths do."""
-
-    territory_of: Callable[[Path], str | None] | None = None  # territory of a file
-    column_maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per territory
-    ignored: tuple[tuple[Path, str], ...] = ()  # files set aside (older exports), with why
-    on_file: Callable[[str], None] | None = None  # progress: called once per file read
-
-
 def check(
     paths: list[Path],
     *,
     spec: Spec | None = None,
     limits: ReadLimits | None = None,
     inputs: InputOptions | None = None,
+    reading: Reading | None = None,
 ) -> CheckResult:
     """Read, recognise and validate every export under ``paths`` (no report).
 
@@ -124,7 +113,8 @@ def check(
     read the others; the results are then put back in the run's order (deterministic)."""
     spec = spec or load_spec()
     inputs = inputs or InputOptions()
-    reading = read_files(paths, limits, territory_of=inputs.territory_of, on_file=inputs.on_file)
+    if reading is None:
+        reading = start_reading(paths, limits, inputs)
     done: list[tuple[FileRead, list[Validated], list[Issue]]] = []
     for file in reading.results:
         validated: list[Validated] = []
@@ -209,18 +199,6 @@ def build_report(
     return report, issues
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """What a consolidation run produces and how (the CLI's options, the config's settings)."""
-
-    settings: Settings = field(default_factory=Settings)
-    formats: tuple[str, ...] = ("xlsx", "json")
-    strict: bool = False  # any rejected row is fatal: nothing written
-    mask_below: int = 0  # mask counts of people 1..K-1 (0: no masking)
-    secret: bytes | None = None  # pseudonymisation key (None: random, for this run only)
-    history: Path | None = None  # SQLite file recording each period's aggregates
-
-
 def consolidate(
     paths: list[Path],
     out_dir: Path,
@@ -229,11 +207,13 @@ def consolidate(
     spec: Spec | None = None,
     limits: ReadLimits | None = None,
     inputs: InputOptions | None = None,
+    reading: Reading | None = None,
     **overrides: Any,
 ) -> ConsolidationResult:
     """Consolidate every export under ``paths`` and write the report into ``out_dir``.
 
     ``overrides`` are :class:`RunOptions` fields (``consolidate(p, out, strict=True)``).
+    ``reading``: the files of ``paths`` already being read (:func:`~clausekit.read.start_reading`).
     Raises :class:`InputError` when no input could be read at all. Under ``strict``, any
     rejected row is fatal: nothing is written and the exit code says why. With a history
     database, the period's aggregates are recorded (replacing an earlier run of the same
@@ -243,7 +223,7 @@ def consolidate(
     options = replace(options or RunOptions(), **overrides)
     spec = spec or load_spec()
     inputs = inputs or InputOptions()
-    checked = check(paths, spec=spec, limits=limits, inputs=inputs)
+    checked = check(paths, spec=spec, limits=limits, inputs=inputs, reading=reading)
     if not checked.validated:
         raise InputError("Aucune table exploitable dans les chemins donnés.")
     report, all_issues = build_report(

@@ -15,18 +15,25 @@ import csv
 import hashlib
 import io
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from clausekit.errors import Issue, make_issue
 from clausekit.safety import Limits, Preflight, is_lock_file, preflight, sniff_format
 from clausekit.sheetreader import read_workbook, reader_context
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from clausekit.options import InputOptions
+
+# pandas is imported where frames are made, not with this module: the command line starts the
+# readers before loading the heavy modules, so that both happen at once.
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
 
@@ -148,27 +155,52 @@ def _size(source: Source) -> int:
         return 0
 
 
-def _read_excel_files(
-    sources: list[Source], limits: ReadLimits, workers: int
-) -> Iterator[tuple[Source, tuple[str, Any]]]:
-    """Check and read spreadsheets in child processes, ``workers`` at a time, the largest
-    first (the longest reads start first, the small ones fill in); results are yielded as
-    soon as each file is read, so the caller can work on one while the others are read."""
-    pending = sorted(sources, key=_size, reverse=True)
-    running: list[_Job] = []
-    while pending or running:
-        while pending and len(running) < workers:
-            running.append(_start(pending.pop(0), limits))
-        now = time.monotonic()
-        timeout = max(0.0, min(job.started + limits.seconds - now for job in running))
-        ready = wait([job.conn for job in running], timeout)
-        # a finished job, else (time is up) the job that started first
-        job = next((j for j in running if j.conn in ready), running[0])
-        running.remove(job)
-        yield job.source, _finish(job, limits)
+class _Readers:
+    """Spreadsheets checked and parsed in child processes, ``workers`` at a time, the largest
+    first (the longest reads start first, the small ones fill in). The first ones start as soon
+    as this is made; results come as soon as each file is read, so the caller can work on one
+    while the others are read."""
+
+    def __init__(self, sources: list[Source], limits: ReadLimits, workers: int) -> None:
+        self.pending = sorted(sources, key=_size, reverse=True)
+        self.running: list[_Job] = []
+        self.limits = limits
+        self.workers = workers
+        self.failure: BaseException | None = None
+        # Starting the first readers waits for the fork server's own start-up: done in a
+        # thread, so the caller goes on (loading modules) meanwhile.
+        self.starting = threading.Thread(target=self._first, daemon=True)
+        self.starting.start()
+
+    def _first(self) -> None:
+        try:
+            self._fill()
+        except BaseException as exc:  # given to the caller when it asks for the results
+            self.failure = exc
+
+    def _fill(self) -> None:
+        while self.pending and len(self.running) < self.workers:
+            self.running.append(_start(self.pending.pop(0), self.limits))
+
+    def __iter__(self) -> Iterator[tuple[Source, tuple[str, Any]]]:
+        self.starting.join()
+        if self.failure is not None:
+            raise self.failure
+        while self.running:
+            now = time.monotonic()
+            timeout = max(0.0, min(j.started + self.limits.seconds - now for j in self.running))
+            ready = wait([j.conn for j in self.running], timeout)
+            # a finished job, else (time is up) the job that started first
+            job = next((j for j in self.running if j.conn in ready), self.running[0])
+            self.running.remove(job)
+            result = _finish(job, self.limits)
+            self._fill()  # the next file is read while the caller works on this one
+            yield job.source, result
 
 
 def _arrow_to_frame(batch: Any) -> pd.DataFrame:
+    import pandas as pd
+
     frame = batch.to_pandas(types_mapper=pd.ArrowDtype) if batch.num_columns else pd.DataFrame()
     frame.columns = range(frame.shape[1])
     frame.index = pd.RangeIndex(1, len(frame) + 1)
@@ -223,6 +255,8 @@ def read_csv(source: Source) -> tuple[RawSheet, list[Issue]]:
                 )
             )
     padded = [r + [""] * (width - len(r)) for r in rows]
+    import pandas as pd
+
     frame = pd.DataFrame(padded, columns=range(width), dtype="string[pyarrow]")
     frame = frame.replace("", pd.NA) if len(frame) else frame
     frame.index = pd.RangeIndex(1, len(frame) + 1)
@@ -262,9 +296,9 @@ def read_files(
     on_file: Callable[[str], None] | None = None,
 ) -> Reading:
     """Read every export under ``paths``: one RawSheet per visible sheet, issues for the rest.
-    Spreadsheets are read by ``workers`` child processes; each file's result is given as soon
-    as it is read (``FileRead.order`` restores the run's order). ``on_file`` is called with
-    each file's name once it is read (progress display)."""
+    Spreadsheets are read by ``workers`` child processes, which start at once; each file's
+    result is given as soon as it is read (``FileRead.order`` restores the run's order).
+    ``on_file`` is called with each file's name once it is read (progress display)."""
     limits = limits or ReadLimits()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     sources, issues = discover(paths, territory_of)
@@ -273,17 +307,30 @@ def read_files(
     excel = [s for s in sources if s not in csv_files]  # checked and parsed in a child
     order = {id(s): rank for rank, s in enumerate(csv_files + excel)}
 
+    readers = _Readers(excel, limits, workers)  # the children start reading now
+
     def results() -> Iterator[FileRead]:
         for source in csv_files:
             yield _read_csv_file(source, order[id(source)], limits)
             if on_file:
                 on_file(source.display)
-        for source, outcome in _read_excel_files(excel, limits, workers):
+        for source, outcome in readers:
             if on_file:
                 on_file(source.display)
             yield _excel_result(source, order[id(source)], outcome, limits)
 
     return Reading([s.display for s in sources], issues, results())
+
+
+def start_reading(
+    paths: list[Path], limits: ReadLimits | None = None, inputs: InputOptions | None = None
+) -> Reading:
+    """Find the exports under ``paths`` and start reading them (child processes); pass the
+    result to ``check`` or ``consolidate`` (the command line starts reading before
+    loading the heavy modules)."""
+    if inputs is None:
+        return read_files(paths, limits)
+    return read_files(paths, limits, territory_of=inputs.territory_of, on_file=inputs.on_file)
 
 
 def read_sources(

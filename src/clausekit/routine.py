@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from clausekit.config import Config, find_config, load_config, parse_period
-from clausekit.consolidate import InputOptions, RunOptions
 from clausekit.errors import UsageError
+from clausekit.options import InputOptions, RunOptions
 from clausekit.selection import select_exports
 
 DEFAULT_OUTPUT = Path("rapport")

@@ -33,15 +33,6 @@ def reader_context() -> Any:
     return _CONTEXT
 
 
-def warm_up() -> None:
-    """Start the fork server now: its start-up (a fresh interpreter importing fastexcel and
-    pyarrow) then overlaps the caller's own imports instead of delaying the first read."""
-    if reader_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
 def _confine(memory_mb: int) -> None:
     try:
         import resource
