@@ -53,6 +53,8 @@ STAT_KEYS = (
 )
 COUNT_KEYS = STAT_KEYS[4:]  # the integer ones: people, contracts, operations, companies
 
+_BITMAP_CELLS = 1 << 26  # distinct counts use a table of seen pairs up to this size (64 MiB)
+
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -142,8 +144,12 @@ def _distinct_per_group(group: Ints, item: Ints, n_groups: int) -> Ints:
     """Number of distinct ``item`` codes (>= 0) in each group."""
     keep = item >= 0
     width = int(item.max(initial=0)) + 1
-    uniques = pd.unique(group[keep] * width + item[keep])
-    return np.bincount(uniques // width, minlength=n_groups).astype(np.int64)
+    pairs = group[keep] * width + item[keep]
+    if n_groups * width <= _BITMAP_CELLS:  # a table of seen pairs: no hashing
+        seen = np.zeros(n_groups * width, dtype=bool)
+        seen[pairs] = True
+        return seen.reshape(n_groups, width).sum(axis=1).astype(np.int64)
+    return np.bincount(pd.unique(pairs) // width, minlength=n_groups).astype(np.int64)
 
 
 @dataclass
