@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -122,13 +123,14 @@ def _cell_value(value: Any) -> Any:
 
 def _column_values(column: pd.Series) -> list[Any]:
     """The column as plain Python values, None where missing (NaN, NA, NaT) or not finite."""
-    kind = column.dtype.kind
-    if kind in "iub":
-        return column.tolist()
-    if kind == "f":
-        return [v if math.isfinite(v) else None for v in column.tolist()]
+    values = column.tolist()
+    if isinstance(column.dtype, np.dtype):  # not a nullable extension type: no pd.NA inside
+        if column.dtype.kind in "iub":
+            return values
+        if column.dtype.kind == "f":
+            return [v if math.isfinite(v) else None for v in values]
     out = []
-    for value in column.tolist():
+    for value in values:
         value = None if value is pd.NaT else _cell_value(value)
         if isinstance(value, float) and not math.isfinite(value):
             value = None
@@ -258,8 +260,8 @@ def _write_sheet(workbook: Any, formats: _Formats, view: Any) -> None:
     ws.freeze_panes(HEADER_ROW + 1, 0)
     if rows and columns:
         ws.autofilter(HEADER_ROW, 0, HEADER_ROW + rows, len(columns) - 1)
-    if view.note:
-        ws.write_string(HEADER_ROW + rows + 2, 0, view.note, formats.note)
+    if view.note:  # after a blank row; an empty table keeps the room of one (empty) row
+        ws.write_string(HEADER_ROW + max(rows, 1) + 2, 0, view.note, formats.note)
     if view.chart is not None and rows:
         _add_chart(workbook, ws, view, columns)
     ws.set_landscape()
