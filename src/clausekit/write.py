@@ -191,7 +191,7 @@ def _write_column(
         if isinstance(value, str) and value:
             write_string(row, col, value, fmt)
             width = max(width, min(len(value), MAX_WIDTH))
-        elif value is None or isinstance(value, str):  # empty: a blank cell, as before
+        elif value is None or isinstance(value, str):  # "" too: a blank cell (None when read)
             if fmt is not None:
                 write_blank(row, col, None, fmt)
         elif isinstance(value, bool):
