@@ -742,16 +742,16 @@ def test_an_interrupted_write_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, out, before = good_run(tmp_path)
-    from openpyxl.workbook.workbook import Workbook
+    from xlsxwriter import Workbook
 
-    def half_save(self: Any, filename: Any) -> None:
-        if hasattr(filename, "write"):  # saved to memory first, then to disk
-            filename.write(b"PK\x03\x04 half a workbook")
+    def half_save(self: Any) -> None:
+        if hasattr(self.filename, "write"):  # saved to memory first, then to disk
+            self.filename.write(b"PK\x03\x04 half a workbook")
         else:
-            Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+            Path(self.filename).write_bytes(b"PK\x03\x04 half a workbook")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Workbook, "save", half_save)
+    monkeypatch.setattr(Workbook, "close", half_save)
     with pytest.raises(OSError):
         consolidate([second_data(tmp_path)], out)
     after = outputs(out)

@@ -12,14 +12,14 @@ import csv
 import datetime
 import io
 import json
+import math
 import os
-import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -97,6 +97,18 @@ def write_csv(frame: pd.DataFrame, target: Path) -> None:
 
 HEADER_FILL = "1F4E78"
 MAX_WIDTH = 60
+FIXED_TIME = datetime.datetime(2000, 1, 1)  # document dates: the same bytes from run to run
+HEADER_ROW = 2  # zero-based: title in row 1, a blank row, then the header (row 3 in Excel)
+CHART_SIZE = {"width": 680, "height": 340}  # pixels: 18 × 9 cm at 96 dpi
+# what openpyxl wrote before: Excel 2003's margins, in inches
+MARGINS = {"left": 0.75, "right": 0.75, "top": 1.0, "bottom": 1.0}
+HEADER_FOOTER_MARGIN = 0.5
+# number formats of dates without a column format (Excel would show a bare serial number)
+DATE_FORMATS = {
+    datetime.datetime: "yyyy-mm-dd h:mm:ss",
+    datetime.date: "yyyy-mm-dd",
+    datetime.time: "h:mm:ss",
+}
 
 
 def _cell_value(value: Any) -> Any:
@@ -109,122 +121,174 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def _add_chart(ws: Any, view: Any, header_row: int) -> None:
-    """A native Excel chart beside the table (bars or lines over the view's columns)."""
-    from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.utils import get_column_letter
+def _column_values(column: pd.Series) -> list[Any]:
+    """The column as plain Python values, None where missing (NaN, NA, NaT) or not finite."""
+    values = column.tolist()
+    if isinstance(column.dtype, np.dtype):  # not a nullable extension type: no pd.NA inside
+        if column.dtype.kind in "iub":
+            return values
+        if column.dtype.kind == "f":
+            return [v if math.isfinite(v) else None for v in values]
+    out = []
+    for value in values:
+        value = None if value is pd.NaT else _cell_value(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        out.append(value)
+    return out
 
+
+class _Formats:
+    """The workbook's cell formats, each made once (XlsxWriter shares them between cells)."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.workbook = workbook
+        self.title = workbook.add_format({"bold": True, "font_size": 13})
+        self.header = workbook.add_format(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": f"#{HEADER_FILL}",
+                "pattern": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        self.note = workbook.add_format({"italic": True})
+        self._numbers: dict[str, Any] = {}
+
+    def number(self, code: str | None) -> Any:
+        if code is None:
+            return None
+        if code not in self._numbers:
+            self._numbers[code] = self.workbook.add_format({"num_format": code})
+        return self._numbers[code]
+
+
+def _summary_formats(view: Any, formats: _Formats) -> list[Any]:
+    """The summary's values carry their own formats: rates as percentages, other decimals
+    with two digits."""
+    labels = view.frame.iloc[:, 0].tolist()
+    values = _column_values(view.frame.iloc[:, 1])
+    return [
+        formats.number("0.0%")
+        if "Taux" in str(label or "")
+        else formats.number("#,##0.00")
+        if isinstance(value, float)
+        else None
+        for label, value in zip(labels, values, strict=True)
+    ]
+
+
+def _write_column(
+    ws: Any, col: int, values: list[Any], cell_formats: list[Any], formats: _Formats
+) -> int:
+    """Write one column of data under the header; return its width in characters. Text is
+    always written as text: a value starting with = + - @ never becomes a live formula."""
+    width = 0
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    for row, (value, fmt) in enumerate(zip(values, cell_formats, strict=True), HEADER_ROW + 1):
+        if isinstance(value, str) and value:
+            write_string(row, col, value, fmt)
+            width = max(width, min(len(value), MAX_WIDTH))
+        elif value is None or isinstance(value, str):  # "" too: a blank cell (None when read)
+            if fmt is not None:
+                write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+            width = max(width, len(str(value)))
+        elif isinstance(value, float):
+            write_number(row, col, value, fmt)
+            width = max(width, len(f"{value:,.2f}"))
+        elif isinstance(value, int):
+            write_number(row, col, value, fmt)
+            width = max(width, len(str(value)))
+        elif isinstance(value, (datetime.date, datetime.time)):
+            kind = next(k for k in DATE_FORMATS if isinstance(value, k))
+            ws.write_datetime(row, col, value, fmt or formats.number(DATE_FORMATS[kind]))
+            width = max(width, len(str(value)))
+        else:
+            text = str(value)
+            write_string(row, col, text, fmt)
+            width = max(width, min(len(text), MAX_WIDTH))
+    return width
+
+
+def _add_chart(workbook: Any, ws: Any, view: Any, columns: list[str]) -> None:
+    """A native Excel chart beside the table (bars or lines over the view's columns)."""
     spec = view.chart
-    columns = [str(c) for c in view.frame.columns]
     if spec.x not in columns or not all(y in columns for y in spec.ys):
         return
-    first, last = header_row + 1, header_row + len(view.frame)
-    chart = LineChart() if spec.kind == "line" else BarChart()
-    chart.title = spec.title
-    chart.y_axis.title = spec.y_title
-    chart.height, chart.width = 9, 18
+    first, last = HEADER_ROW + 1, HEADER_ROW + len(view.frame)
+    chart = workbook.add_chart({"type": "line" if spec.kind == "line" else "column"})
+    chart.set_title({"name": spec.title})
+    axis: dict[str, Any] = {"name": spec.y_title}
+    if view.formats.get(spec.ys[0]):  # the axis shows numbers as the table does
+        axis["num_format"] = view.formats[spec.ys[0]]
+    chart.set_y_axis(axis)
+    chart.set_size(CHART_SIZE)
+    x = columns.index(spec.x)
     for y in spec.ys:
-        col = columns.index(y) + 1
-        data = Reference(ws, min_col=col, min_row=header_row, max_row=last)
-        chart.add_data(data, titles_from_data=True)
-    x_col = columns.index(spec.x) + 1
-    chart.set_categories(Reference(ws, min_col=x_col, min_row=first, max_row=last))
-    ws.add_chart(chart, f"{get_column_letter(len(columns) + 2)}{header_row}")
+        col = columns.index(y)
+        chart.add_series(
+            {
+                "name": [ws.name, HEADER_ROW, col],
+                "categories": [ws.name, first, x, last, x],
+                "values": [ws.name, first, col, last, col],
+            }
+        )
+    # moves with its cells, keeps its size
+    ws.insert_chart(HEADER_ROW, len(columns) + 1, chart, {"object_position": 2})
+
+
+def _write_sheet(workbook: Any, formats: _Formats, view: Any) -> None:
+    ws = workbook.add_worksheet(view.name[:31])
+    ws.write_string(0, 0, view.title, formats.title)
+    frame = view.frame
+    columns = [str(c) for c in frame.columns]
+    rows = len(frame)
+    for col, name in enumerate(columns):
+        ws.write_string(HEADER_ROW, col, name, formats.header)
+        values = _column_values(frame.iloc[:, col])
+        if view.name == "Synthèse" and col == 1:
+            cell_formats = _summary_formats(view, formats)
+        else:
+            cell_formats = [formats.number(view.formats.get(name))] * rows
+        width = max(len(name), _write_column(ws, col, values, cell_formats, formats))
+        # 7 pixels a character: <col width> is the width in characters, as openpyxl wrote it
+        ws.set_column_pixels(col, col, 7 * min(max(width + 2, 8), MAX_WIDTH))
+    ws.freeze_panes(HEADER_ROW + 1, 0)
+    if rows and columns:
+        ws.autofilter(HEADER_ROW, 0, HEADER_ROW + rows, len(columns) - 1)
+    if view.note:  # after a blank row; an empty table keeps the room of one (empty) row
+        ws.write_string(HEADER_ROW + max(rows, 1) + 2, 0, view.note, formats.note)
+    if view.chart is not None and rows:
+        _add_chart(workbook, ws, view, columns)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
+    ws.set_margins(**MARGINS)
+    ws.set_header("", {"margin": HEADER_FOOTER_MARGIN})
+    ws.set_footer("", {"margin": HEADER_FOOTER_MARGIN})
 
 
 def write_xlsx(views: list[Any], target: Path) -> None:
     """One formatted sheet per view: title, bold header, number formats, widths, frozen
-    header, autofilter, landscape print fitted to the page width."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    header, autofilter, landscape print fitted to the page width.
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
-    for view in views:
-        ws = wb.create_sheet(view.name[:31])
-        ws.append([view.title])
-        ws["A1"].font = Font(bold=True, size=13)
-        header_row = 3
-        ws.append([])
-        columns = [str(c) for c in view.frame.columns]
-        ws.append(columns)
-        for cell in ws[header_row]:
-            cell.font = header_font
-            cell.fill = header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-        widths = [len(c) for c in columns]
-        formats = [view.formats.get(c) for c in columns]
-        r = header_row
-        for row in view.frame.itertuples(index=False, name=None):
-            values = [_cell_value(v) for v in row]
-            ws.append(values)
-            r += 1  # ws.max_row rescans every cell: quadratic on big sheets
-            for i, value in enumerate(values):
-                cell = ws.cell(row=r, column=i + 1)
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a live formula
-                    widths[i] = max(widths[i], min(len(value), MAX_WIDTH))
-                elif value is not None:
-                    widths[i] = max(
-                        widths[i],
-                        len(f"{value:,.2f}") if isinstance(value, float) else len(str(value)),
-                    )
-                if formats[i]:
-                    cell.number_format = formats[i]
-        if view.name == "Synthèse":
-            # the summary's values carry their own formats
-            for r in range(header_row + 1, ws.max_row + 1):
-                label = ws.cell(row=r, column=1).value or ""
-                cell = ws.cell(row=r, column=2)
-                if "Taux" in label:
-                    cell.number_format = "0.0%"
-                elif isinstance(cell.value, float):
-                    cell.number_format = "#,##0.00"
-        for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), MAX_WIDTH)
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-        if len(view.frame) and columns:
-            ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{ws.max_row}"
-        if view.note:
-            ws.append([])
-            ws.append([view.note])
-            ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
-        if view.chart is not None and len(view.frame):
-            _add_chart(ws, view, header_row)
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = f"{header_row}:{header_row}"
-    wb.properties.creator = "clausekit"
-    wb.properties.created = FIXED_TIME
+    Written with XlsxWriter, in memory: its zip members carry a fixed date and the document
+    dates are :data:`FIXED_TIME`, so the same report gives the same bytes."""
+    import xlsxwriter  # here, not at the top: only runs that write an xlsx pay for the import
+
     buffer = io.BytesIO()
-    wb.save(buffer)
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook.set_properties({"author": "clausekit", "created": FIXED_TIME})
+    formats = _Formats(workbook)
+    for view in views:
+        _write_sheet(workbook, formats, view)
+    workbook.close()
     with atomic_path(target) as tmp:
-        tmp.write_bytes(_deterministic_zip(buffer.getvalue()))
-
-
-FIXED_TIME = datetime.datetime(2000, 1, 1)
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def _deterministic_zip(data: bytes) -> bytes:
-    """The same workbook gives the same bytes: fixed member times and document dates (openpyxl
-    stamps the save time), so a monthly diff only shows real changes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            dst.writestr(fixed, content)
-    return out.getvalue()
+        tmp.write_bytes(buffer.getvalue())
 
 
 def _markdown_cell(value: Any, number_format: str | None = None) -> str:
