@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -48,10 +48,12 @@ __all__ = [
     "EXCEL_ERRORS",
     "Cells",
     "excel_error_mask",
+    "is_filled",
     "normalise_label",
     "normalise_text",
     "normalise_value",
     "parse_bools",
+    "parse_category",
     "parse_dates",
     "parse_hours",
     "parse_months",
@@ -115,6 +117,13 @@ class Cells:
 
 def _cells(s: Any) -> Cells:
     return s if isinstance(s, Cells) else Cells(s)
+
+
+def is_filled(s: pd.Series) -> BoolArray:
+    """True where the cell holds something other than whitespace (numpy ``bool``)."""
+    arr = _column(s)
+    blank = pc.or_kleene(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
+    return ~_np_bool(pc.fill_null(blank, True))
 
 
 def _np_bool(arr: Any) -> BoolArray:
@@ -609,6 +618,23 @@ def normalise_text(s: pd.Series | Cells) -> pd.Series:
     normalised = _normalise_all(cells.values)
     values = pd.array(normalised.take(pa.array(cells.codes)), dtype="string[pyarrow]")
     return _like(values, cells)
+
+
+def parse_category(s: pd.Series | Cells, lookup: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map cells to categories through ``lookup`` (normalised text -> category code).
+
+    Returns ``(values, unknown)``: a ``string`` Series of codes (``pd.NA`` where missing or
+    unknown) and the mask of the cells whose normalised text is not empty and not in
+    ``lookup``.
+    """
+    cells = _cells(s)
+    normalised = _normalise_all(cells.values).to_pylist()
+    codes = [None if text is None else lookup.get(text) for text in normalised]
+    unknown = np.array(
+        [bool(text) and code is None for text, code in zip(normalised, codes, strict=True)]
+    )
+    values = pd.array(pa.array(codes, type=pa.large_string()).take(pa.array(cells.codes)), "string")
+    return _like(values, cells), _like(unknown[cells.codes], cells, dtype=bool)
 
 
 _RE_TRAILING_UNIT = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")

@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from clausekit.errors import Issue, make_issue
-from clausekit.parse import as_text, normalise_label, normalise_text, parse_months
+from clausekit.parse import as_text, is_filled, normalise_label, normalise_text, parse_months
 from clausekit.read import RawSheet
 from clausekit.spec import Spec
 
@@ -86,12 +87,22 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _header_labels(head: pd.DataFrame, row: int, index: dict[str, str]) -> list[str]:
+def _head_texts(frame: pd.DataFrame) -> dict[int, list[str]]:
+    """The cell texts of the rows where a header is looked for, by spreadsheet row."""
+    head = frame.head(HEADER_SEARCH_ROWS)
+    cells = head.to_numpy(dtype=object)
+    return {
+        int(row): [_cell_text(v) for v in values]
+        for row, values in zip(head.index, cells, strict=True)
+    }
+
+
+def _header_labels(head: dict[int, list[str]], row: int, index: dict[str, str]) -> list[str]:
     """Labels of header row ``row``, combined with the row above for two-row/merged headers."""
-    current = [_cell_text(v) for v in head.loc[row]]
-    if row - 1 not in head.index:
+    current = head[row]
+    if row - 1 not in head:
         return current
-    above = [_cell_text(v) for v in head.loc[row - 1]]
+    above = head[row - 1]
     filled, last = [], ""
     for text in above:  # merged cells keep their text in the first cell only
         last = text or last
@@ -164,10 +175,9 @@ def _closest(aliases: tuple[str, ...], found: list[str], count: int = 6) -> list
     return [alias for _, _, alias in sorted(scored)[:count]]
 
 
-def _find_header(frame: pd.DataFrame, index: dict[str, str]) -> int | None:
-    head = frame.head(HEADER_SEARCH_ROWS)
+def _find_header(head: dict[int, list[str]], index: dict[str, str]) -> int | None:
     best_row, best_score = None, 1
-    for row in head.index:
+    for row in head:
         labels = _header_labels(head, row, index)
         score = len({index[n] for n in map(normalise_label, labels) if n and n in index})
         if score > best_score:
@@ -196,12 +206,13 @@ def recognise(
     index = _alias_index(spec)
     if extra_aliases:
         index = {**index, **{normalise_label(k): v for k, v in extra_aliases.items()}}
-    header = _find_header(frame, index)
+    head = _head_texts(frame)
+    header = _find_header(head, index)
     if header is None:
         rec = Recognised(raw, 0, [], {}, {}, frame.iloc[0:0])
         rec.issues.append(make_issue("SHEET_NOT_RECOGNISED", **where, rows=HEADER_SEARCH_ROWS))
         return rec
-    labels = _header_labels(frame.head(HEADER_SEARCH_ROWS), header, index)
+    labels = _header_labels(head, header, index)
     issues: list[Issue] = []
 
     # duplicate headers are an error: neither column is read
@@ -293,10 +304,10 @@ def recognise(
 
     # data rows: after the header, up to the last non-blank row
     body = frame.loc[header + 1 :]
-    nonblank = pd.Series(False, index=body.index)
+    filled = np.zeros(len(body), dtype=bool)
     for position in range(body.shape[1]):  # column by column: no copy of the whole sheet
-        text = as_text(body.iloc[:, position])
-        nonblank |= (text.str.strip().str.len() > 0).fillna(False).astype(bool)
+        filled |= is_filled(body.iloc[:, position])
+    nonblank = pd.Series(filled, index=body.index)
     if nonblank.any():
         last = nonblank[nonblank].index.max()
         body, nonblank = body.loc[:last], nonblank.loc[:last]
