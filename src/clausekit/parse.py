@@ -597,7 +597,7 @@ def _normalise_all(arr: Any) -> Any:
     """Normalised ``arr`` (large strings, nulls kept). ASCII text is done by Arrow kernels
     (there, normalising is lowercasing and turning every run of non-alphanumeric characters
     into one space, then stripping); only the other values go through Python."""
-    lowered = pc.ascii_lower(arr.cast(pa.large_string()))
+    lowered = pc.utf8_lower(arr.cast(pa.large_string()))
     out = pc.utf8_trim(pc.replace_substring_regex(lowered, "[^a-z0-9]+", " "), " ")
     other = pc.invert(pc.fill_null(pc.string_is_ascii(arr), True))
     if pc.any(other).as_py():

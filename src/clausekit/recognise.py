@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import as_text, is_filled, normalise_label, normalise_text, parse_months
@@ -126,6 +129,38 @@ RAW_HOURS_WORDS = re.compile(
     r"(?:\s+(?:r[ée]alis[ée]es|effectu[ée]es|travaill[ée]es))?\s*(?:[-:]\s*)?",
     re.I,
 )
+
+
+def _filled_rows(body: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """True for the rows with at least one filled cell. Column by column (no copy of the whole
+    sheet), looking only at the rows still blank so far: most rows are settled by their
+    first cell."""
+    filled = np.zeros(len(body), dtype=bool)
+    blank = np.arange(len(body))
+    for position in range(body.shape[1]):
+        if not blank.size:
+            break
+        column = body.iloc[:, position]
+        found = is_filled(column if blank.size == len(body) else column.iloc[blank])
+        filled[blank[found]] = True
+        blank = blank[~found]
+    return filled
+
+
+def _total_rows(first: pd.Series) -> pd.Series:
+    """True where the first filled cell of the row says "total" ("Total", "TOTAL général",
+    "Sous-total"...). Only the cells that may say so are normalised: ASCII text normalises
+    to its lowercased words, so there "tot" must already be written (in any case)."""
+    text = pa.array(as_text(first).array)
+    maybe = pc.or_(
+        pc.invert(pc.string_is_ascii(text)), pc.match_substring(pc.utf8_lower(text), "tot")
+    )
+    rows = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+    norm = normalise_text(first.iloc[rows])
+    found = norm.isin(TOTAL_WORDS) | norm.str.startswith("total ").fillna(False)
+    is_total = np.zeros(len(first), dtype=bool)
+    is_total[rows] = found.to_numpy(dtype=bool)
+    return pd.Series(is_total, index=first.index)
 
 
 def _first_filled(body: pd.DataFrame) -> pd.Series:
@@ -304,10 +339,7 @@ def recognise(
 
     # data rows: after the header, up to the last non-blank row
     body = frame.loc[header + 1 :]
-    filled = np.zeros(len(body), dtype=bool)
-    for position in range(body.shape[1]):  # column by column: no copy of the whole sheet
-        filled |= is_filled(body.iloc[:, position])
-    nonblank = pd.Series(filled, index=body.index)
+    nonblank = pd.Series(_filled_rows(body), index=body.index)
     if nonblank.any():
         last = nonblank[nonblank].index.max()
         body, nonblank = body.loc[:last], nonblank.loc[:last]
@@ -319,10 +351,8 @@ def recognise(
         issues.append(make_issue("ROW_BLANK", **where, row=int(row)))
     # TOTAL rows: the first filled cell of the row says "total"
     if len(body):
-        first = _first_filled(body)
-        first_norm = normalise_text(first)
-        is_total = first_norm.isin(TOTAL_WORDS) | first_norm.str.startswith("total ").fillna(False)
-        for row in is_total[is_total.fillna(False)].index:
+        is_total = _total_rows(_first_filled(body))
+        for row in is_total[is_total].index:
             skipped[int(row)] = "ROW_TOTAL"
             issues.append(make_issue("ROW_TOTAL", **where, row=int(row)))
     data = body[list(columns.values())]

@@ -410,7 +410,7 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
             sheet_rejects.extend(f"{i.column} : {i.code}" for i in rec.sheet_errors[kind])
             continue
         names = [c.name for c in table.columns if c.name in typed_all]
-        typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index)
+        typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index, copy=False)
         # the row numbers of the sheet are unique: they are pandera's failure-case index
         _run_pandera(kind, typed, spec, rec, out, table)
         if kind == "contrats" and not wide and "heures_realisees" in typed:
