@@ -74,6 +74,19 @@ def _alias_index(spec: Spec) -> dict[str, str]:
     return index
 
 
+_ALIASES: dict[int, tuple[Spec, dict[str, str], dict[str, int]]] = {}
+
+
+def _aliases(spec: Spec) -> tuple[dict[str, str], dict[str, int]]:
+    """The alias index and ranks of ``spec``, computed once per spec (the spec is kept with
+    them, so that its id cannot be taken by another one). Not to be modified."""
+    cached = _ALIASES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, _alias_index(spec), _alias_rank(spec))
+        _ALIASES[id(spec)] = cached
+    return cached[1], cached[2]
+
+
 def _alias_rank(spec: Spec) -> dict[str, int]:
     """Position of each normalised alias in its column's list: lower wins an ambiguity."""
     rank: dict[str, int] = {}
@@ -238,7 +251,7 @@ def recognise(
     where = {"file": raw.file, "sheet": raw.sheet}
     if frame.empty or frame.notna().to_numpy().sum() == 0:
         return None
-    index = _alias_index(spec)
+    index, rank = _aliases(spec)
     if extra_aliases:
         index = {**index, **{normalise_label(k): v for k, v in extra_aliases.items()}}
     head = _head_texts(frame)
@@ -267,7 +280,6 @@ def recognise(
             )
         )
 
-    rank = _alias_rank(spec)
     candidates: dict[str, list[int]] = {}
     unmapped: list[int] = []
     for pos, n in enumerate(norm):

@@ -207,15 +207,18 @@ def _publics(
     return flags.add_prefix("pub_")
 
 
-_SCHEMAS: dict[tuple[int, str, tuple[str, ...]], Any] = {}
+_SCHEMAS: dict[tuple[int, str, tuple[str, ...]], tuple[Spec, Any]] = {}
 
 
 def _pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> Any:
-    """The pandera schema of a table kind for the columns a sheet has, built once per run."""
+    """The pandera schema of a table kind for the columns a sheet has, built once per run
+    (the spec is kept with it, so that its id cannot be taken by another one)."""
     key = (id(spec), kind, columns)
-    if key not in _SCHEMAS:
-        _SCHEMAS[key] = _build_pandera_schema(kind, columns, spec)
-    return _SCHEMAS[key]
+    cached = _SCHEMAS.get(key)
+    if cached is None or cached[0] is not spec:
+        cached = (spec, _build_pandera_schema(kind, columns, spec))
+        _SCHEMAS[key] = cached
+    return cached[1]
 
 
 def _build_pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> Any:
