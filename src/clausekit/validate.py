@@ -60,7 +60,7 @@ class Validated:
 
 def _public_aliases(spec: Spec) -> dict[str, str]:
     return {
-        normalise_value(alias): cat.code
+        normalise_value(str(alias)): cat.code
         for cat in spec.publics
         for alias in (cat.code, cat.label, *cat.aliases)
     }
@@ -136,7 +136,7 @@ def _type_column(
         out.cells("VALUE_NOT_DATE", col.name, bad, shown)
         return values
     if col.type == "category":
-        lookup = {normalise_value(v): k for k, vs in col.values.items() for v in (k, *vs)}
+        lookup = {normalise_value(str(v)): k for k, vs in col.values.items() for v in (k, *vs)}
         values, unknown = parse_category(cells, lookup)
         out.cells("VALUE_CATEGORY_UNKNOWN", col.name, unknown, raw, allowed=", ".join(col.values))
         return values
