@@ -631,7 +631,8 @@ def parse_category(s: pd.Series | Cells, lookup: Mapping[str, str]) -> tuple[pd.
     normalised = _normalise_all(cells.values).to_pylist()
     codes = [None if text is None else lookup.get(text) for text in normalised]
     unknown = np.array(
-        [bool(text) and code is None for text, code in zip(normalised, codes, strict=True)]
+        [bool(text) and code is None for text, code in zip(normalised, codes, strict=True)],
+        dtype=bool,
     )
     values = pd.array(pa.array(codes, type=pa.large_string()).take(pa.array(cells.codes)), "string")
     return _like(values, cells), _like(unknown[cells.codes], cells, dtype=bool)

@@ -74,6 +74,16 @@ def _alias_index(spec: Spec) -> dict[str, str]:
     return index
 
 
+def _alias_rank(spec: Spec) -> dict[str, int]:
+    """Position of each normalised alias in its column's list: lower wins an ambiguity."""
+    rank: dict[str, int] = {}
+    for table in spec.tables.values():
+        for col in table.columns:
+            for i, alias in enumerate((col.label, *col.aliases)):
+                rank.setdefault(normalise_label(alias), i)
+    return rank
+
+
 _ALIASES: dict[int, tuple[Spec, dict[str, str], dict[str, int]]] = {}
 
 
@@ -85,16 +95,6 @@ def _aliases(spec: Spec) -> tuple[dict[str, str], dict[str, int]]:
         cached = (spec, _alias_index(spec), _alias_rank(spec))
         _ALIASES[id(spec)] = cached
     return cached[1], cached[2]
-
-
-def _alias_rank(spec: Spec) -> dict[str, int]:
-    """Position of each normalised alias in its column's list: lower wins an ambiguity."""
-    rank: dict[str, int] = {}
-    for table in spec.tables.values():
-        for col in table.columns:
-            for i, alias in enumerate((col.label, *col.aliases)):
-                rank.setdefault(normalise_label(alias), i)
-    return rank
 
 
 def _cell_text(value: object) -> str:
