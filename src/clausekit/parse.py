@@ -2,16 +2,17 @@
 
 Every cell reaches this module as text (the spreadsheet reader stringifies numbers as ``"7.5"``,
 real date cells as ``"2025-01-31 00:00:00"`` and keeps typed text as typed). Each ``parse_*``
-function takes a pandas Series of such strings and returns ``(values, bad)`` aligned on the
-input index:
+function takes a pandas Series of such strings (or the same column already encoded as
+:class:`Cells`) and returns ``(values, bad)`` aligned on the input index:
 
 * ``bad`` (numpy ``bool``) is True exactly where the stripped input is non-empty but could not
   be parsed;
 * ``values`` is missing where the input is missing/blank and where ``bad`` is True.
 
-The common formats are handled with Apache Arrow compute kernels (RE2 regular expressions,
-casts) over the whole column; Python code only runs on the *distinct* leftover values (month
-labels, text normalisation), which repeat a lot in practice.
+A column is first reduced to its *distinct* values (:class:`Cells`), which repeat a lot in
+practice; the common formats are handled there with Apache Arrow compute kernels (RE2 regular
+expressions, casts), Python code only runs on the leftover values (month labels, accented
+text), and the results are spread back to the rows.
 
 Behaviour choices worth knowing:
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -45,10 +46,14 @@ import pyarrow.compute as pc
 
 __all__ = [
     "EXCEL_ERRORS",
+    "Cells",
     "excel_error_mask",
+    "is_filled",
     "normalise_label",
     "normalise_text",
+    "normalise_value",
     "parse_bools",
+    "parse_category",
     "parse_dates",
     "parse_hours",
     "parse_months",
@@ -64,8 +69,8 @@ FloatArray = npt.NDArray[np.float64]
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_arrow(s: pd.Series) -> Any:
-    """Return the values of ``s`` as a stripped Arrow string array (missing cells are null)."""
+def _column(s: Any) -> Any:
+    """Return the values of ``s`` as one Arrow string array, as read (missing cells are null)."""
     if not isinstance(s, pd.Series):  # tolerate lists/arrays from callers and tests
         s = pd.Series(s, dtype=object)
     dtype = s.dtype
@@ -74,7 +79,51 @@ def _as_arrow(s: pd.Series) -> Any:
     arr = pa.array(s.array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    return pc.utf8_trim_whitespace(arr)
+    return arr
+
+
+class Cells:
+    """A column of cells as its distinct values, stripped, and for every row the position of
+    its value among them.
+
+    Values repeat a lot in practice (months, dates, hours, Oui/Non), so the parsers work on
+    the distinct values only and spread their results to the rows with ``result[codes]``.
+    The last distinct value is always null: the missing cells point to it. Build it once per
+    column to share it between several parsers (``excel_error_mask`` then ``parse_*``).
+    """
+
+    __slots__ = ("codes", "index", "name", "values")
+
+    def __init__(self, s: Any) -> None:
+        encoded = pc.dictionary_encode(_column(s))
+        stripped = pc.utf8_trim_whitespace(encoded.dictionary)
+        self.values: Any = pa.concat_arrays([stripped, pa.nulls(1, stripped.type)])
+        self.codes: npt.NDArray[np.integer[Any]] = pc.fill_null(
+            encoded.indices, len(stripped)
+        ).to_numpy(zero_copy_only=False)
+        self.index: pd.Index | None = s.index if isinstance(s, pd.Series) else None
+        self.name: Any = s.name if isinstance(s, pd.Series) else None
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def blank(self, mask: Any) -> Cells:
+        """The same cells with those where ``mask`` is True emptied (made missing)."""
+        out = object.__new__(Cells)
+        out.values, out.index, out.name = self.values, self.index, self.name
+        out.codes = np.where(np.asarray(mask, dtype=bool), len(self.values) - 1, self.codes)
+        return out
+
+
+def _cells(s: Any) -> Cells:
+    return s if isinstance(s, Cells) else Cells(s)
+
+
+def is_filled(s: pd.Series) -> BoolArray:
+    """True where the cell holds something other than whitespace (numpy ``bool``)."""
+    arr = _column(s)
+    blank = pc.or_kleene(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
+    return ~_np_bool(pc.fill_null(blank, True))
 
 
 def _np_bool(arr: Any) -> BoolArray:
@@ -120,21 +169,17 @@ def _ints(field: Any) -> IntArray:
     return out.astype(np.int64, copy=False)
 
 
-def _encode_unique(arr: Any) -> tuple[list[str | None], Any]:
-    """Dictionary-encode ``arr``: (distinct values as Python strings, Arrow indices)."""
-    enc = pc.dictionary_encode(arr)
-    return enc.dictionary.to_pylist(), enc.indices
-
-
-def _like(values: Any, s: pd.Series, dtype: Any = None) -> pd.Series:
+def _like(values: Any, s: Any, dtype: Any = None) -> pd.Series:
     """Wrap ``values`` in a Series carrying the index and name of ``s``."""
-    if isinstance(s, pd.Series):
+    if isinstance(s, pd.Series | Cells) and s.index is not None:
         return pd.Series(values, index=s.index, name=s.name, dtype=dtype)
     return pd.Series(values, dtype=dtype)
 
 
-def _result(values: Any, bad: BoolArray, s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return _like(values, s), _like(bad, s, dtype=bool)
+def _result(values: Any, bad: BoolArray, cells: Cells) -> tuple[pd.Series, pd.Series]:
+    """Spread per-distinct-value results to the rows of ``cells``."""
+    codes = cells.codes
+    return _like(values[codes], cells), _like(bad[codes], cells, dtype=bool)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +222,7 @@ def _numbers(arr: Any) -> tuple[FloatArray, BoolArray]:
     return values, ok
 
 
-def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(s: pd.Series | Cells) -> tuple[pd.Series, pd.Series]:
     """Parse numbers written by the reader or typed the French way.
 
     Accepted: ``"1234"``, ``"1234.5"``, ``"-3"``, ``"+3"``, ``"1e3"`` (reader/C syntax, dot
@@ -188,12 +233,12 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Returns ``(values, bad)``: float64 values (NaN where empty or bad) and the bad mask.
     """
-    arr = _as_arrow(s)
-    values, ok = _numbers(arr)
-    return _result(values, _nonempty(arr) & ~ok, s)
+    cells = _cells(s)
+    values, ok = _numbers(cells.values)
+    return _result(values, _nonempty(cells.values) & ~ok, cells)
 
 
-def parse_hours(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_hours(s: pd.Series | Cells) -> tuple[pd.Series, pd.Series]:
     """Parse durations in hours.
 
     Accepts everything :func:`parse_numbers` accepts (decimal hours) plus ``"7:30"`` (7.5),
@@ -202,7 +247,8 @@ def parse_hours(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Returns ``(values, bad)``: float64 hours (NaN where empty or bad) and the bad mask.
     """
-    arr = _as_arrow(s)
+    cells = _cells(s)
+    arr = cells.values
     values, ok = _numbers(arr)
     todo = np.flatnonzero(~ok & _nonempty(arr))
     if todo.size:
@@ -225,7 +271,7 @@ def parse_hours(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         found = durations.notna().to_numpy()
         values[left[found]] = durations[found].to_numpy(dtype=float)
         ok[left[found]] = True
-    return _result(values, _nonempty(arr) & ~ok, s)
+    return _result(values, _nonempty(arr) & ~ok, cells)
 
 
 _RE_TIME_CELL = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
@@ -354,7 +400,7 @@ def _dates(arr: Any, date1904: bool, min_serial: int = 0) -> tuple[IntArray, Boo
     return days, ok
 
 
-def parse_dates(s: pd.Series, *, date1904: bool = False) -> tuple[pd.Series, pd.Series]:
+def parse_dates(s: pd.Series | Cells, *, date1904: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse dates, always day first, into ``datetime64[s]`` values at midnight.
 
     Accepted: ISO text from date cells (``"2025-01-31"``, ``"2025-01-31 00:00:00"``, also
@@ -371,11 +417,11 @@ def parse_dates(s: pd.Series, *, date1904: bool = False) -> tuple[pd.Series, pd.
 
     Returns ``(values, bad)``: ``datetime64[s]`` values (NaT where empty or bad), bad mask.
     """
-    arr = _as_arrow(s)
-    days, ok = _dates(arr, date1904)
+    cells = _cells(s)
+    days, ok = _dates(cells.values, date1904)
     values = days.astype("datetime64[D]").astype("datetime64[s]")
     values[~ok] = np.datetime64("NaT")
-    return _result(values, _nonempty(arr) & ~ok, s)
+    return _result(values, _nonempty(cells.values) & ~ok, cells)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +470,7 @@ def _month_label(text: str | None) -> int | None:
     return (year - 1970) * 12 + _MONTH_NAMES[match.group(1)] - 1
 
 
-def parse_months(s: pd.Series, *, date1904: bool = False) -> tuple[pd.Series, pd.Series]:
+def parse_months(s: pd.Series | Cells, *, date1904: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse months into ``"YYYY-MM"`` strings.
 
     Accepted: ``"01/2025"``, ``"1/2025"``, ``"01-2025"``, ``"2025-01"``, ``"2025/01"``; month
@@ -436,7 +482,8 @@ def parse_months(s: pd.Series, *, date1904: bool = False) -> tuple[pd.Series, pd
 
     Returns ``(values, bad)``: a ``string`` Series (``pd.NA`` where empty or bad), bad mask.
     """
-    arr = _as_arrow(s)
+    cells = _cells(s)
+    arr = cells.values
     nonempty = _nonempty(arr)
     n = len(arr)
     months: IntArray = np.zeros(n, dtype=np.int64)  # months since 1970-01
@@ -460,16 +507,14 @@ def parse_months(s: pd.Series, *, date1904: bool = False) -> tuple[pd.Series, pd
 
     todo = np.flatnonzero(nonempty & ~ok)
     if todo.size:
-        uniques, indices = _encode_unique(_take(arr, todo))
-        parsed = pa.array([_month_label(u) for u in uniques], type=pa.int64())
-        per_row = parsed.take(indices)
-        good = _np_bool(per_row.is_valid())
-        months[todo[good]] = per_row.to_numpy(zero_copy_only=False)[good]
+        parsed = [_month_label(u) for u in _take(arr, todo).to_pylist()]
+        good = np.array([p is not None for p in parsed], dtype=bool)
+        months[todo[good]] = [p for p in parsed if p is not None]
         ok[todo[good]] = True
 
     text = pa.array(np.datetime_as_string(months.astype("datetime64[M]"), unit="M"), mask=~ok)
-    values = pd.array(text, dtype="string[pyarrow]")
-    return _result(values, nonempty & ~ok, s)
+    values = pd.array(text.take(pa.array(cells.codes)), dtype="string[pyarrow]")
+    return _like(values, cells), _like((nonempty & ~ok)[cells.codes], cells, dtype=bool)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,7 +536,7 @@ def _bool_word(text: str | None) -> bool | None:
     return None
 
 
-def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_bools(s: pd.Series | Cells) -> tuple[pd.Series, pd.Series]:
     """Parse yes/no cells into a pandas ``boolean`` Series.
 
     True: oui, o, x, 1, 1.0, vrai, true, yes, y. False: non, n, 0, 0.0, faux, false, no, "-".
@@ -499,13 +544,13 @@ def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Returns ``(values, bad)``: ``boolean`` values (``pd.NA`` where empty or bad), bad mask.
     """
-    arr = _as_arrow(s)
-    uniques, indices = _encode_unique(arr)
-    per_row = pa.array([_bool_word(u) for u in uniques], type=pa.bool_()).take(indices)
-    known = _np_bool(per_row.is_valid())
-    data = _np_bool(per_row)
+    cells = _cells(s)
+    words = [_bool_word(u) for u in cells.values.to_pylist()]
+    known = np.array([w is not None for w in words], dtype=bool)[cells.codes]
+    data = np.array([w is True for w in words], dtype=bool)[cells.codes]
     values = pd.arrays.BooleanArray(data, ~known)
-    return _result(values, _nonempty(arr) & ~known, s)
+    bad = (_nonempty(cells.values)[cells.codes]) & ~known
+    return _like(values, cells), _like(bad, cells, dtype=bool)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,25 +586,62 @@ def _normalise(text: str) -> str:
     return " ".join("".join(map(_char, decomposed)).split())
 
 
-def normalise_text(s: pd.Series) -> pd.Series:
+@lru_cache(maxsize=16384)
+def normalise_value(text: str) -> str:
+    """Normalise one value exactly as :func:`normalise_text` does (cached: for labels, spec
+    values and tokens, which come back again and again)."""
+    return _normalise(text)
+
+
+def _normalise_all(arr: Any) -> Any:
+    """Normalised ``arr`` (large strings, nulls kept). ASCII text is done by Arrow kernels
+    (there, normalising is lowercasing and turning every run of non-alphanumeric characters
+    into one space, then stripping); only the other values go through Python."""
+    lowered = pc.utf8_lower(arr.cast(pa.large_string()))
+    out = pc.utf8_trim(pc.replace_substring_regex(lowered, "[^a-z0-9]+", " "), " ")
+    other = pc.invert(pc.fill_null(pc.string_is_ascii(arr), True))
+    if pc.any(other).as_py():
+        texts = arr.filter(other).to_pylist()
+        normalised = pa.array([_normalise(t) for t in texts], type=pa.large_string())
+        out = pc.replace_with_mask(out, other, normalised)
+    return out
+
+
+def normalise_text(s: pd.Series | Cells) -> pd.Series:
     """Normalise free text for comparisons.
 
     Lowercase, strip accents (NFKD, combining marks dropped; œ/æ/ß spelled out), turn
     punctuation, symbols and apostrophes (' ’) into spaces, collapse whitespace and strip.
     Computed once per distinct value. Returns a ``string`` Series (``pd.NA`` where missing).
     """
-    arr = _as_arrow(s)
-    uniques, indices = _encode_unique(arr)
-    normalised = pa.array(
-        [None if u is None else _normalise(u) for u in uniques], type=pa.large_string()
+    cells = _cells(s)
+    normalised = _normalise_all(cells.values)
+    values = pd.array(normalised.take(pa.array(cells.codes)), dtype="string[pyarrow]")
+    return _like(values, cells)
+
+
+def parse_category(s: pd.Series | Cells, lookup: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map cells to categories through ``lookup`` (normalised text -> category code).
+
+    Returns ``(values, unknown)``: a ``string`` Series of codes (``pd.NA`` where missing or
+    unknown) and the mask of the cells whose normalised text is not empty and not in
+    ``lookup``.
+    """
+    cells = _cells(s)
+    normalised = _normalise_all(cells.values).to_pylist()
+    codes = [None if text is None else lookup.get(text) for text in normalised]
+    unknown = np.array(
+        [bool(text) and code is None for text, code in zip(normalised, codes, strict=True)],
+        dtype=bool,
     )
-    values = pd.array(normalised.take(indices), dtype="string[pyarrow]")
-    return _like(values, s)
+    values = pd.array(pa.array(codes, type=pa.large_string()).take(pa.array(cells.codes)), "string")
+    return _like(values, cells), _like(unknown[cells.codes], cells, dtype=bool)
 
 
 _RE_TRAILING_UNIT = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")
 
 
+@lru_cache(maxsize=4096)
 def normalise_label(text: str) -> str:
     """Normalise one header label like :func:`normalise_text`, dropping a trailing unit.
 
@@ -612,17 +694,18 @@ EXCEL_ERRORS: frozenset[str] = frozenset(
 )
 
 
-def excel_error_mask(s: pd.Series) -> pd.Series:
+def excel_error_mask(s: pd.Series | Cells) -> pd.Series:
     """True where the value is a spreadsheet error literal (``#N/A``, ``#DIV/0!``, …).
 
     Covers the Excel codes (``#N/A #DIV/0! #VALUE! #REF! #NAME? #NUM! #NULL! #SPILL! #CALC!
     #GETTING_DATA`` and the newer ones), their French display forms (``#VALEUR!``, ``#NOM?``…)
     and LibreOffice's ``Err:502`` style. Case and surrounding spaces are ignored.
     """
-    arr = pc.utf8_upper(_as_arrow(s))
+    cells = _cells(s)
+    arr = pc.utf8_upper(cells.values)
     known = _np_bool(pc.is_in(arr, value_set=pa.array(sorted(EXCEL_ERRORS), arr.type)))
     libre = _match(arr, r"^ERR:[0-9]{3}$")
-    return _like(known | libre, s, dtype=bool)
+    return _like((known | libre)[cells.codes], cells, dtype=bool)
 
 
 ARROW_TEXT = pd.ArrowDtype(pa.string())

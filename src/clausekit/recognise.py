@@ -13,10 +13,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
-from clausekit.parse import as_text, normalise_label, normalise_text, parse_months
+from clausekit.parse import as_text, is_filled, normalise_label, normalise_text, parse_months
 from clausekit.read import RawSheet
 from clausekit.spec import Spec
 
@@ -80,18 +84,41 @@ def _alias_rank(spec: Spec) -> dict[str, int]:
     return rank
 
 
+_ALIASES: dict[int, tuple[Spec, dict[str, str], dict[str, int]]] = {}
+
+
+def _aliases(spec: Spec) -> tuple[dict[str, str], dict[str, int]]:
+    """The alias index and ranks of ``spec``, computed once per spec (the spec is kept with
+    them, so that its id cannot be taken by another one). Not to be modified."""
+    cached = _ALIASES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, _alias_index(spec), _alias_rank(spec))
+        _ALIASES[id(spec)] = cached
+    return cached[1], cached[2]
+
+
 def _cell_text(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     return str(value).strip()
 
 
-def _header_labels(head: pd.DataFrame, row: int, index: dict[str, str]) -> list[str]:
+def _head_texts(frame: pd.DataFrame) -> dict[int, list[str]]:
+    """The cell texts of the rows where a header is looked for, by spreadsheet row."""
+    head = frame.head(HEADER_SEARCH_ROWS)
+    cells = head.to_numpy(dtype=object)
+    return {
+        int(row): [_cell_text(v) for v in values]
+        for row, values in zip(head.index, cells, strict=True)
+    }
+
+
+def _header_labels(head: dict[int, list[str]], row: int, index: dict[str, str]) -> list[str]:
     """Labels of header row ``row``, combined with the row above for two-row/merged headers."""
-    current = [_cell_text(v) for v in head.loc[row]]
-    if row - 1 not in head.index:
+    current = head[row]
+    if row - 1 not in head:
         return current
-    above = [_cell_text(v) for v in head.loc[row - 1]]
+    above = head[row - 1]
     filled, last = [], ""
     for text in above:  # merged cells keep their text in the first cell only
         last = text or last
@@ -115,6 +142,38 @@ RAW_HOURS_WORDS = re.compile(
     r"(?:\s+(?:r[ée]alis[ée]es|effectu[ée]es|travaill[ée]es))?\s*(?:[-:]\s*)?",
     re.I,
 )
+
+
+def _filled_rows(body: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """True for the rows with at least one filled cell. Column by column (no copy of the whole
+    sheet), looking only at the rows still blank so far: most rows are settled by their
+    first cell."""
+    filled = np.zeros(len(body), dtype=bool)
+    blank = np.arange(len(body))
+    for position in range(body.shape[1]):
+        if not blank.size:
+            break
+        column = body.iloc[:, position]
+        found = is_filled(column if blank.size == len(body) else column.iloc[blank])
+        filled[blank[found]] = True
+        blank = blank[~found]
+    return filled
+
+
+def _total_rows(first: pd.Series) -> pd.Series:
+    """True where the first filled cell of the row says "total" ("Total", "TOTAL général",
+    "Sous-total"...). Only the cells that may say so are normalised: ASCII text normalises
+    to its lowercased words, so there "tot" must already be written (in any case)."""
+    text = pa.array(as_text(first).array)
+    maybe = pc.or_(
+        pc.invert(pc.string_is_ascii(text)), pc.match_substring(pc.utf8_lower(text), "tot")
+    )
+    rows = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+    norm = normalise_text(first.iloc[rows])
+    found = norm.isin(TOTAL_WORDS) | norm.str.startswith("total ").fillna(False)
+    is_total = np.zeros(len(first), dtype=bool)
+    is_total[rows] = found.to_numpy(dtype=bool)
+    return pd.Series(is_total, index=first.index)
 
 
 def _first_filled(body: pd.DataFrame) -> pd.Series:
@@ -164,10 +223,9 @@ def _closest(aliases: tuple[str, ...], found: list[str], count: int = 6) -> list
     return [alias for _, _, alias in sorted(scored)[:count]]
 
 
-def _find_header(frame: pd.DataFrame, index: dict[str, str]) -> int | None:
-    head = frame.head(HEADER_SEARCH_ROWS)
+def _find_header(head: dict[int, list[str]], index: dict[str, str]) -> int | None:
     best_row, best_score = None, 1
-    for row in head.index:
+    for row in head:
         labels = _header_labels(head, row, index)
         score = len({index[n] for n in map(normalise_label, labels) if n and n in index})
         if score > best_score:
@@ -193,15 +251,16 @@ def recognise(
     where = {"file": raw.file, "sheet": raw.sheet}
     if frame.empty or frame.notna().to_numpy().sum() == 0:
         return None
-    index = _alias_index(spec)
+    index, rank = _aliases(spec)
     if extra_aliases:
         index = {**index, **{normalise_label(k): v for k, v in extra_aliases.items()}}
-    header = _find_header(frame, index)
+    head = _head_texts(frame)
+    header = _find_header(head, index)
     if header is None:
         rec = Recognised(raw, 0, [], {}, {}, frame.iloc[0:0])
         rec.issues.append(make_issue("SHEET_NOT_RECOGNISED", **where, rows=HEADER_SEARCH_ROWS))
         return rec
-    labels = _header_labels(frame.head(HEADER_SEARCH_ROWS), header, index)
+    labels = _header_labels(head, header, index)
     issues: list[Issue] = []
 
     # duplicate headers are an error: neither column is read
@@ -221,7 +280,6 @@ def recognise(
             )
         )
 
-    rank = _alias_rank(spec)
     candidates: dict[str, list[int]] = {}
     unmapped: list[int] = []
     for pos, n in enumerate(norm):
@@ -293,10 +351,7 @@ def recognise(
 
     # data rows: after the header, up to the last non-blank row
     body = frame.loc[header + 1 :]
-    nonblank = pd.Series(False, index=body.index)
-    for position in range(body.shape[1]):  # column by column: no copy of the whole sheet
-        text = as_text(body.iloc[:, position])
-        nonblank |= (text.str.strip().str.len() > 0).fillna(False).astype(bool)
+    nonblank = pd.Series(_filled_rows(body), index=body.index)
     if nonblank.any():
         last = nonblank[nonblank].index.max()
         body, nonblank = body.loc[:last], nonblank.loc[:last]
@@ -308,10 +363,8 @@ def recognise(
         issues.append(make_issue("ROW_BLANK", **where, row=int(row)))
     # TOTAL rows: the first filled cell of the row says "total"
     if len(body):
-        first = _first_filled(body)
-        first_norm = normalise_text(first)
-        is_total = first_norm.isin(TOTAL_WORDS) | first_norm.str.startswith("total ").fillna(False)
-        for row in is_total[is_total.fillna(False)].index:
+        is_total = _total_rows(_first_filled(body))
+        for row in is_total[is_total].index:
             skipped[int(row)] = "ROW_TOTAL"
             issues.append(make_issue("ROW_TOTAL", **where, row=int(row)))
     data = body[list(columns.values())]

@@ -15,10 +15,12 @@ import pandas as pd
 
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import (
+    Cells,
     as_text,
     excel_error_mask,
-    normalise_text,
+    normalise_value,
     parse_bools,
+    parse_category,
     parse_dates,
     parse_hours,
     parse_months,
@@ -58,7 +60,7 @@ class Validated:
 
 def _public_aliases(spec: Spec) -> dict[str, str]:
     return {
-        normalise_text(pd.Series([alias])).iloc[0]: cat.code
+        normalise_value(str(alias)): cat.code
         for cat in spec.publics
         for alias in (cat.code, cat.label, *cat.aliases)
     }
@@ -75,7 +77,8 @@ _PARSERS = {
 def _clean_id(raw: pd.Series) -> pd.Series:
     text = as_text(raw).str.strip()
     # a numeric cell read as text keeps a spurious ".0": identifiers are text
-    text = text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    if text.str.endswith(".0").any():
+        text = text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
     return text.mask(text == "")
 
 
@@ -118,7 +121,10 @@ class _Collector:
                 )
 
 
-def _type_column(col: ColumnSpec, raw: pd.Series, rec: Recognised, out: _Collector) -> pd.Series:
+def _type_column(
+    col: ColumnSpec, raw: pd.Series, cells: Cells, rec: Recognised, out: _Collector
+) -> pd.Series:
+    """The typed values of one column; ``cells`` is the same column, encoded."""
     shown = None if col.is_personal else raw
     if col.type == "id":
         return _clean_id(raw)
@@ -126,30 +132,29 @@ def _type_column(col: ColumnSpec, raw: pd.Series, rec: Recognised, out: _Collect
         text = as_text(raw).str.strip()
         return text.mask(text == "")
     if col.type == "date":
-        values, bad = parse_dates(raw, date1904=rec.raw.date1904)
+        values, bad = parse_dates(cells, date1904=rec.raw.date1904)
         out.cells("VALUE_NOT_DATE", col.name, bad, shown)
         return values
     if col.type == "category":
-        norm = normalise_text(as_text(raw))
-        lookup = {
-            normalise_text(pd.Series([v])).iloc[0]: k
-            for k, vs in col.values.items()
-            for v in (k, *vs)
-        }
-        values = norm.map(lookup, na_action="ignore").astype("string")
-        unknown = norm.notna() & (norm != "") & values.isna()
+        lookup = {normalise_value(str(v)): k for k, vs in col.values.items() for v in (k, *vs)}
+        values, unknown = parse_category(cells, lookup)
         out.cells("VALUE_CATEGORY_UNKNOWN", col.name, unknown, raw, allowed=", ".join(col.values))
         return values
     parser, code = _PARSERS[col.type]
-    values, bad = parser(raw)
+    values, bad = parser(cells)
     out.cells(code, col.name, bad, shown)
     return values
 
 
 def _publics(
-    rec: Recognised, spec: Spec, out: _Collector, qpv: pd.Series | None = None
+    rec: Recognised,
+    spec: Spec,
+    out: _Collector,
+    read: dict[str, Cells],
+    qpv: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """One boolean column per public category, from the multi-valued cell and Oui/Non columns."""
+    """One boolean column per public category, from the multi-valued cell and Oui/Non columns
+    (``read``: the columns as read, encoded)."""
     data = rec.data
     flags = pd.DataFrame(False, index=data.index, columns=list(spec.public_codes))
     if "publics" in data:
@@ -161,7 +166,7 @@ def _publics(
         for cell in uniques:
             codes: set[str] = set()
             for token in PUBLIC_SPLIT.split(str(cell)):
-                norm = normalise_text(pd.Series([token])).iloc[0]
+                norm = normalise_value(token)
                 if not norm:
                     continue
                 if norm in aliases:
@@ -193,7 +198,7 @@ def _publics(
                     )
                 )
     for column in [c for c in data.columns if c.startswith(PUBLIC_PREFIX)]:
-        values, bad = parse_bools(data[column])
+        values, bad = parse_bools(read[column])
         out.cells("VALUE_NOT_BOOL", column, bad, data[column])
         code = column[len(PUBLIC_PREFIX) :]
         flags[code] = flags[code] | values.fillna(False).astype(bool)
@@ -202,15 +207,18 @@ def _publics(
     return flags.add_prefix("pub_")
 
 
-_SCHEMAS: dict[tuple[int, str, tuple[str, ...]], Any] = {}
+_SCHEMAS: dict[tuple[int, str, tuple[str, ...]], tuple[Spec, Any]] = {}
 
 
 def _pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> Any:
-    """The pandera schema of a table kind for the columns a sheet has, built once per run."""
+    """The pandera schema of a table kind for the columns a sheet has, built once per run
+    (the spec is kept with it, so that its id cannot be taken by another one)."""
     key = (id(spec), kind, columns)
-    if key not in _SCHEMAS:
-        _SCHEMAS[key] = _build_pandera_schema(kind, columns, spec)
-    return _SCHEMAS[key]
+    cached = _SCHEMAS.get(key)
+    if cached is None or cached[0] is not spec:
+        cached = (spec, _build_pandera_schema(kind, columns, spec))
+        _SCHEMAS[key] = cached
+    return cached[1]
 
 
 def _build_pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> Any:
@@ -286,7 +294,7 @@ def _column_index(letters: str) -> int:
 def _cell_findings(rec: Recognised, out: _Collector) -> None:
     """Error cells and formulas without a cached value, found by the preflight scan: the
     reader sees them as empty, so they are reported on their cell and reject their row."""
-    data_rows = set(rec.data.index)
+    data_rows = rec.data.index
     for issue in rec.raw.cell_issues:
         if issue.row is None or issue.row not in data_rows:
             if issue.row is not None and issue.row > rec.header_row:
@@ -330,15 +338,16 @@ def _hours_need_a_month(typed: pd.DataFrame, out: _Collector) -> None:
 
 
 def _wide_hours(
-    rec: Recognised, clean: pd.DataFrame, spec: Spec, out: _Collector
+    rec: Recognised, clean: pd.DataFrame, cells: dict[str, Cells], spec: Spec, out: _Collector
 ) -> dict[str, pd.Series]:
-    """Month columns of a wide layout ("janv.-25", "Heures 02/2025"...) typed as hours."""
+    """Month columns of a wide layout ("janv.-25", "Heures 02/2025"...) typed as hours
+    (``cells``: the columns of ``clean``, encoded)."""
     hours_spec = spec.tables["contrats"].column("heures_realisees")
     wide: dict[str, pd.Series] = {}
     for column in clean.columns:
         if not column.startswith(MONTH_PREFIX):
             continue
-        values, bad = parse_hours(clean[column])
+        values, bad = parse_hours(cells[column])
         out.cells("VALUE_NOT_HOURS", column, bad, clean[column])
         low, high = hours_spec.min or 0, hours_spec.max or float("inf")
         outside = (values < low) | (values > high)
@@ -357,16 +366,20 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
     """Type, check and split the rows of one recognised sheet."""
     out = _Collector(rec)
     data = rec.data
+    # each column is encoded once (its distinct values), for every check and parser below
+    read = {column: Cells(data[column]) for column in data.columns}
     # Excel error literals are reported on their cell, never read as empty or as text
     errors_seen: dict[str, pd.Series] = {}
     for column in data.columns:
-        mask = excel_error_mask(data[column])
+        mask = excel_error_mask(read[column])
         if mask.any():
             out.cells("VALUE_EXCEL_ERROR", column, mask, data[column])
             errors_seen[column] = mask
     clean = data.copy() if errors_seen else data  # copy only to blank out error cells
+    cells = dict(read)
     for column, mask in errors_seen.items():
         clean.loc[mask, column] = pd.NA
+        cells[column] = read[column].blank(mask.to_numpy())
     _cell_findings(rec, out)
 
     typed_all: dict[str, pd.Series] = {}
@@ -374,11 +387,13 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         table = spec.tables[kind]
         for col in table.columns:
             if col.name in clean and col.name not in typed_all and col.type != "publics":
-                typed_all[col.name] = _type_column(col, clean[col.name], rec, out)
+                typed_all[col.name] = _type_column(col, clean[col.name], cells[col.name], rec, out)
     publics = (
-        _publics(rec, spec, out, typed_all.get("qpv")) if "participants" in rec.kinds else None
+        _publics(rec, spec, out, read, typed_all.get("qpv"))
+        if "participants" in rec.kinds
+        else None
     )
-    wide = _wide_hours(rec, clean, spec, out)
+    wide = _wide_hours(rec, clean, cells, spec, out)
 
     provenance = pd.DataFrame(
         {
@@ -398,7 +413,7 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
             sheet_rejects.extend(f"{i.column} : {i.code}" for i in rec.sheet_errors[kind])
             continue
         names = [c.name for c in table.columns if c.name in typed_all]
-        typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index)
+        typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index, copy=False)
         # the row numbers of the sheet are unique: they are pandera's failure-case index
         _run_pandera(kind, typed, spec, rec, out, table)
         if kind == "contrats" and not wide and "heures_realisees" in typed:
@@ -424,8 +439,9 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         for row in data.index:
             bad.setdefault(int(row), []).extend(sheet_rejects)
     rejected_rows = pd.Index(sorted(bad), dtype="int64")
-    for kind in tables:
-        tables[kind] = tables[kind].drop(index=rejected_rows, errors="ignore")
+    if len(rejected_rows):
+        for kind in tables:
+            tables[kind] = tables[kind].drop(index=rejected_rows, errors="ignore")
     rejected = pd.DataFrame(
         {
             "_row": rejected_rows,
