@@ -348,3 +348,23 @@ def test_merge_issues_point_at_their_source_rows(exports: Path):
         "FORECAST_CONFLICT": ("Opérations", 2, "OP1"),
     }
     assert report["totals"]["hours_forecast"] == 120.0  # the largest forecast is kept
+
+
+def test_far_future_birth_date_with_people_only_in_contracts(exports: Path):
+    # 31/12/9999 is past pandas' nanosecond range: the merge must keep second precision,
+    # also for the people met only in contracts (P9 has no participant row).
+    territory_workbook(
+        exports,
+        "Lens",
+        [["P1", "A", "Far", "31/12/9999", "BRSA"]],
+        [
+            ["P1", "C1", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 7.5],
+            ["P9", "C2", "OP1", "E", "CDD", D(2025, 1, 1), None, "01/2025", 3],
+        ],
+        [["OP1", "Op", "Ville", "L2112-2", 100]],
+    )
+    report = report_for([exports])
+    assert report["totals"]["participants"] == 2
+    assert report["totals"]["hours_realised"] == 10.5
+    assert report["totals"]["participants_brsa"] == 1
+    assert report["quality"]["participants_status_unknown"] == 1  # P9

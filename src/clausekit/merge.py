@@ -367,7 +367,9 @@ def merge(
     missing = pd.Index(lines["person_key"].unique()).difference(people.index)
     if len(missing):
         unlisted = pd.DataFrame(False, index=missing, columns=[*pub_cols, "listed"])
-        unlisted.insert(len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing))
+        unlisted.insert(
+            len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing, dtype="datetime64[s]")
+        )
         people = pd.concat([people, unlisted]) if len(people) else unlisted
     # only what the indicators use: names never leave this function, and a narrow frame
     # keeps a million lines small
