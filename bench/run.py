@@ -522,7 +522,7 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     packages = []
-    for name in ("clausekit", "pandas", "openpyxl", "fastexcel", "python-calamine", "pyarrow",
+    for name in ("clausekit", "pandas", "openpyxl", "xlsxwriter", "fastexcel", "python-calamine", "pyarrow",
                  "pandera", "numpy", "polars"):  # fmt: skip
         try:
             packages.append(f"{name} {version(name)}")
