@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -337,3 +340,25 @@ def test_names_typed_in_the_wrong_cells_never_reach_an_output(tmp_path: Path) ->
         "VALUE_PUBLIC_UNKNOWN",
         "VALUE_NOT_BOOL",
     } <= codes
+
+
+def test_command_exits_at_once_keeping_code_output_and_clean_up(tmp_path: Path):
+    """The ``clausekit`` command skips the interpreter's teardown (cli.run) but keeps the exit
+    code, what it printed and multiprocessing's clean-up (no pymp-* folder left behind)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+
+    def clausekit(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "clausekit", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    done = clausekit("consolidate", str(SAMPLES), "-o", str(tmp_path / "out"))
+    assert done.returncode == 0
+    assert "rapport.xlsx" in done.stdout
+    assert json.loads((tmp_path / "out" / "rapport.json").read_text())["totals"]["participants"]
+    failed = clausekit("consolidate", str(tmp_path / "absent"), "-o", str(tmp_path / "x"))
+    assert failed.returncode == 3
+    assert "Aucune table exploitable" in failed.stderr
+    assert list(temp.iterdir()) == []
+

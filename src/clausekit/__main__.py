@@ -1,3 +1,3 @@
-from clausekit.cli import main
+from clausekit.cli import run
 
-main()
+run()
