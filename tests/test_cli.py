@@ -361,4 +361,3 @@ def test_command_exits_at_once_keeping_code_output_and_clean_up(tmp_path: Path):
     assert failed.returncode == 3
     assert "Aucune table exploitable" in failed.stderr
     assert list(temp.iterdir()) == []
-
