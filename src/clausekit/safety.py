@@ -106,7 +106,8 @@ class Preflight:
 # --------------------------------------------------------------------------- constants
 
 _HEAD = 64 * 1024  # bytes sniffed at the start of a file
-_CHUNK = 1024 * 1024  # bytes inflated per read
+_CHUNK = 128 * 1024  # bytes inflated per read (small buffers: reused, not faulted in anew)
+_DEFLATED_READ = 32 * 1024  # compressed bytes read at once (zlib copies what a call leaves)
 _MAX_CARRY = 1024 * 1024  # longest run without '<' kept whole when scanning XML
 _MAX_CENTRAL_DIR = 32 * 1024 * 1024  # central directory bytes we agree to read
 _MAX_SMALL_PART = 32 * 1024 * 1024  # workbook.xml, rels, manifest: read whole up to this
@@ -604,13 +605,14 @@ def _inflate(
     left = info.compress_size
     produced = 0
     inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    step = _CHUNK if inflater is None else _DEFLATED_READ
     pending = b""
     while True:
         if not pending:
             if left <= 0:
                 break
             fh.seek(position)
-            pending = fh.read(min(_CHUNK, left))
+            pending = fh.read(min(step, left))
             if not pending:
                 raise _unreadable(file, _CORRUPT)
             position += len(pending)
@@ -660,6 +662,11 @@ def _segments(chunks: Iterable[bytes], strict: bool, file: str) -> Iterator[byte
     """
     carry = b""
     for chunk in chunks:
+        at = chunk.rfind(b"<")
+        if at > 0 or (at == 0 and carry):  # the usual case, with a single copy
+            yield b"".join((carry, memoryview(chunk)[:at])) if carry else chunk[:at]
+            carry = chunk[at:]
+            continue
         buf = carry + chunk if carry else chunk
         cut = buf.rfind(b"<")
         if cut <= 0:
