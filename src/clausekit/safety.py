@@ -805,9 +805,10 @@ def _up_to(limit: bytes, lead: bytes, alphabet: bytes, longest: int) -> bytes:
         return (b"[%c-%c]" % (chars[0], chars[-1]) if len(chars) > 1 else chars) + count
 
     size = len(limit)
-    if size > longest:
-        return span(lead) + span(alphabet, b"{0,%d}" % (longest - 1))
     options: list[bytes] = []
+    if size > longest or limit == lead[-1:] + alphabet[-1:] * (size - 1):
+        size = min(size, longest)  # any string of 1 to ``size`` characters
+        return span(lead) + (span(alphabet, b"{0,%d}" % (size - 1)) if size > 1 else b"")
     for i, char in enumerate(limit):
         rest = size - i - 1
         tail = span(alphabet, b"{%d}" % rest) if rest else b""
@@ -820,7 +821,7 @@ def _up_to(limit: bytes, lead: bytes, alphabet: bytes, longest: int) -> bytes:
             options.append(limit[:i] + span(upto[:-1]) + tail)
     if size > 1:
         options.append(span(lead) + (span(alphabet, b"{0,%d}" % (size - 2)) if size > 2 else b""))
-    return b"(?:" + b"|".join(options) + b")"
+    return options[0] if len(options) == 1 else b"(?:" + b"|".join(options) + b")"
 
 
 @functools.lru_cache(maxsize=32)
