@@ -68,6 +68,26 @@ def chunked(xml: bytes, cuts: Iterable[int]) -> list[bytes]:
     return [xml[a:b] for a, b in zip([0, *points], [*points, len(xml)], strict=True)]
 
 
+def write_book(path: Path, xml: bytes) -> Path:
+    """A workbook of one sheet, ``Feuille``, holding ``xml``."""
+    workbook = (
+        b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        b'<sheets><sheet name="Feuille" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    rels = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("xl/workbook.xml", workbook)
+        archive.writestr("xl/_rels/workbook.xml.rels", rels)
+        archive.writestr("xl/worksheets/sheet1.xml", xml)
+    return path
+
+
 Outcome = tuple[Issue | None, list[Issue], int, int, int, bytes]
 
 
@@ -187,7 +207,7 @@ def test_canonical_sheet_takes_the_fast_path_with_the_same_outcome(
     assert count_fast.count(True) > 0.9 * len(count_fast)
 
 
-def test_canonical_sheet_is_seen_fast_at_any_cut() -> None:
+def test_canonical_sheet_cut_anywhere() -> None:
     xml = sheet(grid(range(1, 200), 7))
     rng = random.Random(5)
     for _ in range(30):
@@ -229,8 +249,8 @@ def test_formula_and_error_findings_are_the_same() -> None:
         (b'<c r="XFD01048576"><v>1</v></c>', True),
         (b"<c/>" * 600, True),  # cells without reference, placed after the previous one
         (b'<x:c r="XFD1048576"><x:v>1</x:v></x:c>', True),  # odd namespace prefix
-        # A second reference the exact path does not count (no ' r="'): it is not refused
-        # either way; a parser would reject the duplicate attribute.
+        # A second reference the exact path does not count (no ' r="'): refused by neither
+        # path; an XML parser rejects the duplicate attribute anyway.
         (b"<c r=\"B2\"\tr='XFD1048576'><v>1</v></c>", False),
     ],
 )
@@ -287,9 +307,7 @@ def test_segments_without_cells_and_markup_around_sheet_data() -> None:
 # --------------------------------------------------------------------------- bounds and rescans
 
 
-def test_bounded_rows_trigger_an_exact_rescan_when_more_columns_come_late(
-    count_fast: list[bool],
-) -> None:
+def test_bounded_rows_trigger_an_exact_rescan_when_more_columns_come_late() -> None:
     # A first segment of 23 rows of 10 columns: rows bounded by 99 (99 x 10 <= 2000 / 2).
     # Then one row of 45 columns: 99 x 45 > 2000 but the true range 41 x 45 = 1845 is fine.
     xml = sheet(grid(range(1, 41), 10) + grid([41], 45))
@@ -334,25 +352,6 @@ def test_rescan_through_preflight_keeps_issues_once(
     assert [i.code for i in result.issues] == ["VALUE_EXCEL_ERROR"]
     refused = preflight(path, Limits(max_cells=240_005)).fatal
     assert [dict(i.params).get("reason") for i in refused] == ["plage démesurée (F40001)"]
-
-
-def write_book(path: Path, xml: bytes) -> Path:
-    workbook = (
-        b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        b'<sheets><sheet name="Feuille" sheetId="1" r:id="rId1"/></sheets></workbook>'
-    )
-    rels = (
-        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        b'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
-    )
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", b"<Types/>")
-        archive.writestr("xl/workbook.xml", workbook)
-        archive.writestr("xl/_rels/workbook.xml.rels", rels)
-        archive.writestr("xl/worksheets/sheet1.xml", xml)
-    return path
 
 
 def test_preflight_of_a_multi_chunk_sheet_is_the_same_both_ways(
@@ -452,14 +451,10 @@ def worksheets(draw: st.DrawFn) -> tuple[bytes, list[int], Limits]:
             continue
         for col in range(1, draw(st.integers(0, 14)) + 1):
             ref = f"{letters(col)}{row}"
-            name, attrs = (
-                odd_cell(draw(st.sampled_from(ODD_CELLS)), ref)
-                if draw(odd)
-                else (
-                    "c",
-                    f' r="{ref}"',
-                )
-            )
+            if draw(odd):
+                name, attrs = odd_cell(draw(st.sampled_from(ODD_CELLS)), ref)
+            else:
+                name, attrs = "c", f' r="{ref}"'
             kind = draw(st.sampled_from(list(CONTENTS))) if draw(odd) else "v"
             attrs += ' t="e"' if kind == "e" else ""
             out.append(f"<{name}{attrs}>{CONTENTS[kind]}</{name}>".encode())
