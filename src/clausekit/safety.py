@@ -11,7 +11,9 @@ bounded time and memory:
   external entities);
 * worksheets are scanned for a huge used or declared range (a single cell at ``XFD1048576`` makes
   naive readers allocate the whole rectangle and die), for cell texts over Excel's 32,767
-  characters, for formulas saved without a cached value and for error cells;
+  characters, for formulas saved without a cached value and for error cells (a few C-level
+  searches prove that a segment holds only canonical cells within bounds, without a Python
+  object per cell; other segments are read cell by cell);
 * OLE2 files are told apart: legacy ``xls`` versus a password-protected xlsx
   (``EncryptedPackage``) or an ``xls`` with a ``FILEPASS`` record.
 
@@ -106,7 +108,8 @@ class Preflight:
 # --------------------------------------------------------------------------- constants
 
 _HEAD = 64 * 1024  # bytes sniffed at the start of a file
-_CHUNK = 1024 * 1024  # bytes inflated per read
+_CHUNK = 128 * 1024  # bytes inflated per read (small buffers: reused, not faulted in anew)
+_DEFLATED_READ = 32 * 1024  # compressed bytes read at once (zlib copies what a call leaves)
 _MAX_CARRY = 1024 * 1024  # longest run without '<' kept whole when scanning XML
 _MAX_CENTRAL_DIR = 32 * 1024 * 1024  # central directory bytes we agree to read
 _MAX_SMALL_PART = 32 * 1024 * 1024  # workbook.xml, rels, manifest: read whole up to this
@@ -174,6 +177,12 @@ _DIMENSION = re.compile(
 _RANGE_END = re.compile(rb"\$?([A-Za-z]{1,4})\$?([0-9]{1,9})\s*$")
 # Cells as Excel, LibreOffice and openpyxl write them: the fast path (literal prefix).
 _FAST_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+# A cell or row tag with a namespace prefix, or ':c' elsewhere (rare: a cheap over-estimate).
+_PREFIXED_TAG = re.compile(rb":(?:c|row)")
+# A ' r="' that opens neither a cell nor a row: only then may the exact path walk the tags.
+_STRAY_R = re.compile(rb' r="(?<!<c r=")(?<!<row r=")')
+# '<f': a compiled search starting from the rarer 'f' scans faster than ``b"<f" in``.
+_FORMULA_OPEN = re.compile(rb"f(?<=<f)")
 _CELL_TAG = re.compile(rb"<" + _NS + rb"c(?=[\s/>])([^>]*)>")
 _EMPTY_V = re.compile(rb"\s*<" + _NS + rb"v(?:\s[^>]*)?(?:/>|>\s*</)")
 _V_TEXT = re.compile(rb"<" + _NS + rb"v(?:\s[^>]*)?>([^<]*)<")
@@ -602,13 +611,14 @@ def _inflate(
     left = info.compress_size
     produced = 0
     inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    step = _CHUNK if inflater is None else _DEFLATED_READ
     pending = b""
     while True:
         if not pending:
             if left <= 0:
                 break
             fh.seek(position)
-            pending = fh.read(min(_CHUNK, left))
+            pending = fh.read(min(step, left))
             if not pending:
                 raise _unreadable(file, _CORRUPT)
             position += len(pending)
@@ -658,6 +668,11 @@ def _segments(chunks: Iterable[bytes], strict: bool, file: str) -> Iterator[byte
     """
     carry = b""
     for chunk in chunks:
+        at = chunk.rfind(b"<")
+        if at > 0 or (at == 0 and carry):  # the usual case, with a single copy
+            yield b"".join((carry, memoryview(chunk)[:at])) if carry else chunk[:at]
+            carry = chunk[at:]
+            continue
         buf = carry + chunk if carry else chunk
         cut = buf.rfind(b"<")
         if cut <= 0:
@@ -701,12 +716,15 @@ class _XmlScan:
         self.close()
 
     def feed(self, segment: bytes) -> None:
-        match = _HOSTILE_MARKUP.search(segment)
+        # DOCTYPE, ENTITY and CDATA all start with '<!': a segment without '!' (found at memchr
+        # speed) has none of them, and skips both searches.
+        declarations = b"!" in segment
+        match = _HOSTILE_MARKUP.search(segment) if declarations else None
         if match:
             word = match.group(1).decode("ascii").upper()
             raise _hostile(self.file, f"entités XML interdites ({word})", self.sheet)
         if self.strict:
-            self.check_text(segment)
+            self.check_text(segment, cdata=declarations)
         if self.keep:
             self.kept_size += len(segment)
             if self.kept_size > _MAX_SMALL_PART:
@@ -716,8 +734,11 @@ class _XmlScan:
     def close(self) -> None:
         """Called after the last segment."""
 
-    def check_text(self, segment: bytes) -> None:
-        """Refuse a text node longer than ``max_cell_chars`` (cheap: aligned blocks first)."""
+    def check_text(self, segment: bytes, cdata: bool = True) -> None:
+        """Refuse a text node longer than ``max_cell_chars`` (cheap: aligned blocks first).
+
+        ``cdata=False`` tells that ``segment`` holds no '!', hence no CDATA section.
+        """
         limit, block, size = self.limits.max_cell_chars, self.block, len(segment)
         if size > limit:
             pos = 0
@@ -736,7 +757,7 @@ class _XmlScan:
                     if length > limit:
                         self.too_long(length, segment, max(start, 0))
                 pos = end
-        start = segment.find(b"<![CDATA[")
+        start = segment.find(b"<![CDATA[") if cdata else -1
         while start >= 0:  # CDATA may hold '<': measured apart (never written by Excel)
             end = segment.find(b"]]>", start)
             end = size if end < 0 else end
@@ -767,13 +788,90 @@ def _no_cache_pattern(prefix: bytes) -> re.Pattern[bytes]:
     )
 
 
-class _SheetScan(_XmlScan):
-    """Worksheet XML: used and declared range, formulas without value, error cells."""
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = b"0123456789"
 
-    def __init__(self, file: str, limits: Limits, sheet: str, found: _Found) -> None:
+
+def _up_to(limit: bytes, lead: bytes, alphabet: bytes, longest: int) -> bytes:
+    """Regex for the strings of 1 to ``longest`` characters that do not exceed ``limit``.
+
+    The first character comes from ``lead``, the others from ``alphabet`` (both in order); a
+    shorter string is smaller, strings of one length compare character by character: row
+    numbers without leading zero, column letters. Alternatives as long as ``limit`` come first
+    (most references of a big sheet are).
+    """
+
+    def span(chars: bytes, count: bytes = b"") -> bytes:
+        return (b"[%c-%c]" % (chars[0], chars[-1]) if len(chars) > 1 else chars) + count
+
+    size = len(limit)
+    options: list[bytes] = []
+    if size > longest or limit == lead[-1:] + alphabet[-1:] * (size - 1):
+        size = min(size, longest)  # any string of 1 to ``size`` characters
+        return span(lead) + (span(alphabet, b"{0,%d}" % (size - 1)) if size > 1 else b"")
+    for i, char in enumerate(limit):
+        rest = size - i - 1
+        tail = span(alphabet, b"{%d}" % rest) if rest else b""
+        allowed = lead if i == 0 else alphabet
+        upto = allowed[: allowed.index(char) + 1]
+        if limit[i + 1 :] == alphabet[-1:] * rest:  # always true at the last character
+            options.append(limit[:i] + span(upto) + tail)
+            break
+        if len(upto) > 1:
+            options.append(limit[:i] + span(upto[:-1]) + tail)
+    if size > 1:
+        options.append(span(lead) + (span(alphabet, b"{0,%d}" % (size - 2)) if size > 2 else b""))
+    return options[0] if len(options) == 1 else b"(?:" + b"|".join(options) + b")"
+
+
+@functools.lru_cache(maxsize=32)
+def _cells_beyond(cols: int, rows: int) -> re.Pattern[bytes]:
+    """A '<c' that is not a canonical cell within column ``cols`` and row ``rows``.
+
+    Canonical: a reference as :data:`_FAST_REF` reads it (minus row 0 and leading zeros) comes
+    first, and no other attribute of the tag looks like ``r=`` (:data:`_ATTR_R` reads them all).
+    """
+    letters = _up_to(_col_letters(cols).encode("ascii"), _LETTERS, _LETTERS, 3)
+    digits = _up_to(str(rows).encode("ascii"), _DIGITS[1:], _DIGITS, 7)
+    return re.compile(b'<c(?! r="' + letters + digits + rb'"(?![^>]*r\s*=))')
+
+
+def _row_bound(row: int, cols: int, cells: int) -> int:
+    """A round bound at or above ``row``, for sheets of ``cols`` columns: ``row`` with as many
+    trailing digits raised to 9 as can be while the bound times ``cols`` stays within half of
+    ``cells`` (so that some more columns later keep it conclusive); ``row`` itself otherwise.
+
+    The coarsest bound comes first: it changes seldom (the pattern built on it is cached) and
+    makes the simplest pattern.
+    """
+    digits = str(row)
+    for keep in range(len(digits)):
+        bound = int(digits[:keep].ljust(len(digits), "9"))
+        if bound * cols <= cells // 2:
+            return bound
+    return row
+
+
+class _Rescan(Exception):
+    """Raised by a bounded sheet scan that cannot tell whether the used range is too large."""
+
+
+class _SheetScan(_XmlScan):
+    """Worksheet XML: used and declared range, formulas without value, error cells.
+
+    The used range is found by :meth:`exact_area`, or much faster by :meth:`bounded_area` when
+    ``fast``; then ``max_row`` may be an upper bound only (``row_exact`` False): a range check
+    that fails on it raises :class:`_Rescan`, and the sheet is scanned again, exactly.
+    """
+
+    def __init__(
+        self, file: str, limits: Limits, sheet: str, found: _Found, fast: bool = True
+    ) -> None:
         super().__init__(file, limits, sheet=sheet, strict=True)
         self.found = found
+        self.fast = fast
         self.max_row = 0
+        self.row_exact = True  # max_row is the row of a cell, not a bound above the rows
         self.max_col = 0
         self.row_cursor = 0
         self.col_cursor = 0
@@ -790,21 +888,8 @@ class _SheetScan(_XmlScan):
         if not self.in_data:
             self.check_dimension(segment)
             self.in_data = b"sheetData" in segment
-        refs = _FAST_REF.findall(segment)
-        # Exact when every '<c' / ':c' is a canonical cell and no tag carries a second r="..".
-        exact = segment.count(b"<c") + segment.count(b":c") == len(refs) and segment.count(
-            b' r="'
-        ) <= len(refs) + segment.count(b"<row")
-        if refs:
-            rows = set(map(_SECOND, refs))
-            cols = set(map(_FIRST, refs))
-            self.max_row = max(self.max_row, max(map(int, rows)))
-            widest = max(map(len, cols))
-            self.max_col = max(self.max_col, _col_number(max(c for c in cols if len(c) == widest)))
-        if not exact:
-            self.walk_cells(segment)  # cells without (or with odd) references
-        elif refs:
-            self.row_cursor, self.col_cursor = int(refs[-1][1]), _col_number(refs[-1][0])
+        if not (self.fast and self.bounded_area(segment)):
+            self.exact_area(segment)
         self.check_area()
         prefix = self.prefix or b""
         cell_open = b"<" + prefix + b":c" if prefix else b"<c"
@@ -833,11 +918,64 @@ class _SheetScan(_XmlScan):
     def has_findings(buf: bytes, prefix: bytes) -> bool:
         """Cheap test before the detailed search: a formula or an error type in ``buf``."""
         return (
-            b"<f" in buf
+            _FORMULA_OPEN.search(buf) is not None
             or (bool(prefix) and b"<" + prefix + b":f" in buf)
-            or b't="e"' in buf
-            or b"t='e'" in buf
+            or _ERROR_TYPE.search(buf) is not None  # t="e" or t='e'
         )
+
+    def bounded_area(self, segment: bytes) -> bool:
+        """Update the used range without a Python object per cell; False if it cannot.
+
+        It can when every '<c' is a canonical cell (one reference, in the form
+        :data:`_FAST_REF` reads) within the columns used so far (or up to the last cell's) and
+        within a round bound above the last cell's row, which one C-level search proves, and
+        when no cell or row tag has a namespace prefix. Then :meth:`exact_area` finds the same
+        columns, whether it trusts the references or walks the tags: each cell is at its
+        reference either way. Its cursors end on the last cell too, unless a row tag follows
+        it and the tags are walked: a stray r=".." must then be ruled out. Columns stay exact;
+        rows may become that bound.
+        """
+        if b":" in segment and _PREFIXED_TAG.search(segment):
+            return False
+        last = segment.rfind(b"<c")
+        if segment.rfind(b"<row") > last and _STRAY_R.search(segment):
+            return False  # the walk would leave the cursors on that row
+        if last < 0:
+            return True  # neither cell nor row: nothing to place
+        ref = _FAST_REF.match(segment, last)
+        if ref is None:
+            return False
+        row, col = int(ref.group(2)), _col_number(ref.group(1))
+        cols = max(self.max_col, col)
+        rows = _row_bound(row, cols, self.limits.max_cells)
+        if _cells_beyond(cols, rows).search(segment):
+            return False
+        self.max_col = cols  # reached by the last cell or before
+        if rows > self.max_row:
+            self.max_row, self.row_exact = rows, rows == row
+        self.row_cursor, self.col_cursor = row, col
+        return True
+
+    def exact_area(self, segment: bytes) -> None:
+        """Read every reference of the segment; walk the tags if some cell may lack one."""
+        before = self.max_row
+        refs = _FAST_REF.findall(segment)
+        # Exact when every '<c' / ':c' is a canonical cell and no tag carries a second r="..".
+        exact = segment.count(b"<c") + segment.count(b":c") == len(refs) and segment.count(
+            b' r="'
+        ) <= len(refs) + segment.count(b"<row")
+        if refs:
+            rows = set(map(_SECOND, refs))
+            cols = set(map(_FIRST, refs))
+            self.max_row = max(self.max_row, max(map(int, rows)))
+            widest = max(map(len, cols))
+            self.max_col = max(self.max_col, _col_number(max(c for c in cols if len(c) == widest)))
+        if not exact:
+            self.walk_cells(segment)  # cells without (or with odd) references
+        elif refs:
+            self.row_cursor, self.col_cursor = int(refs[-1][1]), _col_number(refs[-1][0])
+        if self.max_row > before:
+            self.row_exact = True  # above any bound: the row of a cell
 
     def check_dimension(self, segment: bytes) -> None:
         match = _DIMENSION.search(segment)
@@ -870,6 +1008,8 @@ class _SheetScan(_XmlScan):
 
     def check_area(self) -> None:
         if self.max_row * self.max_col > self.limits.max_cells:
+            if not self.row_exact:
+                raise _Rescan  # the rows are only bounded: the true range may be fine
             ref = f"{_col_letters(min(self.max_col, 10**6))}{min(self.max_row, 10**12)}"
             raise _hostile(self.file, f"plage démesurée ({ref})", self.sheet)
 
@@ -1147,6 +1287,26 @@ def _workbook_sheets(
     return sheets, date1904
 
 
+def _scan_sheet(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    file: str,
+    limits: Limits,
+    sheet: str,
+    found: _Found,
+    budget: list[int],
+) -> None:
+    """Scan a worksheet quickly; again with the exact scanner if the quick one cannot decide."""
+    before = budget[0], len(found.issues), found.suppressed
+    try:
+        _SheetScan(file, limits, sheet, found).run(_inflate(archive, info, file, budget))
+    except _Rescan:
+        budget[0], found.suppressed = before[0], before[2]
+        del found.issues[before[1] :]
+        scan = _SheetScan(file, limits, sheet, found, fast=False)
+        scan.run(_inflate(archive, info, file, budget))
+
+
 def _scan_xlsx(
     archive: zipfile.ZipFile, file: str, limits: Limits, result: Preflight, found: _Found
 ) -> None:
@@ -1176,18 +1336,15 @@ def _scan_xlsx(
         if info.filename not in sheet_names and not _scanned(archive, info):
             continue
         _check_method(info, file)
-        scan: _XmlScan
         lower = info.filename.lower()
         if info.filename in sheet_names or (
             lower.startswith("xl/worksheets/") and lower.endswith(".xml")
         ):
             name = sheet_names.get(info.filename) or posixpath.basename(info.filename)
-            scan = _SheetScan(file, limits, name, found)
-        elif lower.startswith("xl/") and lower.endswith("sharedstrings.xml"):
-            scan = _XmlScan(file, limits, strict=True)
+            _scan_sheet(archive, info, file, limits, name, found, budget)
         else:
-            scan = _XmlScan(file, limits)
-        scan.run(_inflate(archive, info, file, budget))
+            strict = lower.startswith("xl/") and lower.endswith("sharedstrings.xml")
+            _XmlScan(file, limits, strict=strict).run(_inflate(archive, info, file, budget))
     order = {s.name: i for i, s in enumerate(result.sheets)}
     found.issues.sort(key=lambda i: (order.get(i.sheet or "", len(order)), i.row or 0))
 
