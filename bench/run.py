@@ -56,7 +56,7 @@ FIGURES = (
     "participants_ase",
 )
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-# From this size on: 1 run by default, and the naive measurement is kept (see --fresh-naive).
+# From this size on: 1 run by default; the naive measurement is kept (see --reuse-naive).
 BIG = 1_000_000
 NAIVE_RECORD = "naive-measurement.json"  # in bench/cache/<size>/
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -393,18 +393,18 @@ def _run_clausekit(folder: Path) -> tuple[Measure, dict[str, Any] | None]:
     return m, report
 
 
-def bench_size(size: int, repeat: int, fresh_naive: bool, skip_naive: bool) -> Row:
+def bench_size(size: int, repeat: int, reuse_naive: bool, skip_naive: bool) -> Row:
     folder = ensure_samples(size)
     row = Row(size)
     row.truth = json.loads((folder / "ATTENDU.json").read_text(encoding="utf-8"))
     runs: dict[str, list[Measure]] = {"naive": [], "raw": [], "clausekit": []}
     record = folder / NAIVE_RECORD
-    # (a) takes minutes at BIG sizes: measured once there, and the measurement is kept.
+    # (a) takes minutes at BIG sizes: one run there, kept for --reuse-naive.
     naive_runs = 1 if size >= BIG else repeat
     if skip_naive:
         naive_runs = 0
         row.notes["naive"] = "non mesuré (--skip-naive)"
-    elif size >= BIG and not fresh_naive and record.exists():
+    elif size >= BIG and reuse_naive and record.exists():
         saved = json.loads(record.read_text(encoding="utf-8"))
         if saved.get("signature") == _signature(folder) and saved.get("host") == _host_key():
             runs["naive"] = [Measure(**m) for m in saved["runs"]]
@@ -730,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     add("--repeat", type=int, help="exécutions par mesure (défaut : 3 sous 1M, 1 à partir de 1M)")
     add("--quick", action="store_true", help="10k seulement ; n'écrit rien sauf avec --output")
     add("--output", type=Path, help="fichier markdown des résultats (défaut : bench/results.md)")
-    add("--fresh-naive", action="store_true", help="à 1M, remesurer (a) même si une mesure existe")
+    add("--reuse-naive", action="store_true", help="à 1M, reprendre la dernière mesure de (a)")
     add("--skip-naive", action="store_true", help="ne pas mesurer le pipeline naïf (a)")
     add("--worker", nargs=3, metavar=("KIND", "DIR", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -755,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         repeat = args.repeat if args.repeat is not None else (1 if size >= BIG else 3)
         print(f"\n== {_n(size)} lignes (×{repeat})", flush=True)
-        rows.append(bench_size(size, repeat, args.fresh_naive, args.skip_naive))
+        rows.append(bench_size(size, repeat, args.reuse_naive, args.skip_naive))
     took = time.perf_counter() - started
     print_report(rows)
     if output:
