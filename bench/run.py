@@ -56,7 +56,7 @@ FIGURES = (
     "participants_ase",
 )
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-# From this size on: 1 run by default; the naive measurement is kept (see --reuse-naive).
+# From this size on: (a) runs once; its measurement is kept (see --reuse-naive).
 BIG = 1_000_000
 NAIVE_RECORD = "naive-measurement.json"  # in bench/cache/<size>/
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -727,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="tailles (lignes d'heures)")
-    add("--repeat", type=int, help="exécutions par mesure (défaut : 3 sous 1M, 1 à partir de 1M)")
+    add("--repeat", type=int, help="exécutions par mesure (défaut : 3 ; 1 pour (a) à 1M)")
     add("--quick", action="store_true", help="10k seulement ; n'écrit rien sauf avec --output")
     add("--output", type=Path, help="fichier markdown des résultats (défaut : bench/results.md)")
     add("--reuse-naive", action="store_true", help="à 1M, reprendre la dernière mesure de (a)")
@@ -753,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"clausekit bench — {info['nproc']} cœurs, {info['cpu']}, {info['ram']}", flush=True)
     rows = []
     for size in sizes:
-        repeat = args.repeat if args.repeat is not None else (1 if size >= BIG else 3)
+        repeat = args.repeat if args.repeat is not None else 3  # (a): once at BIG sizes
         print(f"\n== {_n(size)} lignes (×{repeat})", flush=True)
         rows.append(bench_size(size, repeat, args.reuse_naive, args.skip_naive))
     took = time.perf_counter() - started
