@@ -69,14 +69,6 @@ class RawSheet:
         return self.source.display
 
 
-@dataclass
-class ReadResult:
-    sheets: list[RawSheet] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)  # files that could not be read at all
-    files: list[str] = field(default_factory=list)  # files found
-
-
 def discover(
     paths: Iterable[Path], territory_of: Callable[[Path], str | None] | None = None
 ) -> tuple[list[Source], list[Issue]]:
@@ -331,25 +323,6 @@ def start_reading(
     if inputs is None:
         return read_files(paths, limits)
     return read_files(paths, limits, territory_of=inputs.territory_of, on_file=inputs.on_file)
-
-
-def read_sources(
-    paths: Iterable[Path],
-    limits: ReadLimits | None = None,
-    workers: int | None = None,
-    *,
-    territory_of: Callable[[Path], str | None] | None = None,
-    on_file: Callable[[str], None] | None = None,
-) -> ReadResult:
-    """:func:`read_files`, all files read, gathered in the run's order."""
-    reading = read_files(paths, limits, workers, territory_of=territory_of, on_file=on_file)
-    result = ReadResult(issues=list(reading.issues), files=reading.files)
-    for file in sorted(reading.results, key=lambda f: f.order):
-        result.sheets.extend(file.sheets)
-        result.issues.extend(file.issues)
-        if file.unreadable:
-            result.unreadable.append(file.source.display)
-    return result
 
 
 def _read_csv_file(source: Source, order: int, limits: ReadLimits) -> FileRead:
