@@ -291,6 +291,12 @@ class _Flags:
     under_26: Bools
     age_known: Bools
 
+    def at(self, units: Ints) -> _Flags:
+        """The flags of the given units, in that order."""
+        return _Flags(
+            self.brsa[units], self.ase[units], self.under_26[units], self.age_known[units]
+        )
+
 
 def _flags(
     units: pd.DataFrame,
@@ -525,13 +531,10 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     local_lookup = pd.Index(local_pairs)
 
     def by_person(_group: Ints, person: Ints) -> _Flags:
-        f = person_flags
-        return _Flags(f.brsa[person], f.ase[person], f.under_26[person], f.age_known[person])
+        return person_flags.at(person)
 
-    def by_territory_person(group: Ints, person: Ints) -> _Flags:
-        at = local_lookup.get_indexer(group * len(persons) + person)
-        f = local_flags
-        return _Flags(f.brsa[at], f.ase[at], f.under_26[at], f.age_known[at])
+    def by_territory_person(territory: Ints, person: Ints) -> _Flags:
+        return local_flags.at(local_lookup.get_indexer(territory * len(persons) + person))
 
     def by_operation(columns: list[str]) -> _Breakdown:
         op_group, keys = _group(ops.frame[columns])
@@ -550,7 +553,9 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         op_group=np.zeros(len(ops.forecast), dtype=np.int64),
     )
     totals = table(everything)
-    by_territory = table(by_operation(["territory"]), by_territory_person)
+    # the same territory codes as the local flags' pairs
+    territory = _Breakdown(territories, line_territory, op_group=territory_of_op)
+    by_territory = table(territory, by_territory_person)
     by_donneur = table(by_operation(["donneur_ordre"]))
     by_operation_table = table(
         by_operation(["territory", "operation_id", "operation", "donneur_ordre"])
@@ -585,7 +590,7 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     )
     monthly = _monthly(coded, ops, total_monthly, months)
     monthly_by = {
-        "territory": _monthly(coded, ops, by_operation(["territory"]), months),
+        "territory": _monthly(coded, ops, territory, months),
         "donneur_ordre": _monthly(coded, ops, by_operation(["donneur_ordre"]), months),
         "operation": _monthly(
             coded, ops, by_operation(["territory", "operation_id", "operation"]), months
