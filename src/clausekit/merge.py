@@ -49,7 +49,7 @@ LINE_COLUMNS = (
 @dataclass
 class Dataset:
     people: pd.DataFrame  # index person_key: birth_date, first names dropped, pub_* flags
-    lines: pd.DataFrame  # one row per hours line
+    lines: pd.DataFrame  # one row per hours line; contract_key, company: integer codes (-1: none)
     operations: pd.DataFrame  # one row per (territory, operation_id)
     issues: list[Issue] = field(default_factory=list)
     duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)  # possible duplicate people
