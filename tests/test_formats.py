@@ -315,7 +315,7 @@ def build_formats(path: Path) -> None:
     sheet_rows(
         ws,
         [
-            ["N° contrat", "Opération", "Heures réalisées", "Mois", "ID du bénéficiaire"],
+            ["N° contrat", "Opération", "Heures réalisées", "Mois", "ID du benef"],
             ["C1", "OP1", "7", "01/2025", "B1"],
             ["C2", "OP1", "8", "02/2025", "B2"],
         ],
@@ -505,7 +505,7 @@ def test_required_column_missing_is_one_clear_error(zoo: Zoo) -> None:
     assert issue.severity == "error"
     assert (issue.row, issue.column) == (1, "N° participant")
     assert issue.file == str(zoo.root / F)
-    for found in ("« N° contrat »", "« Heures réalisées »", "« ID du bénéficiaire »"):
+    for found in ("« N° contrat »", "« Heures réalisées »", "« ID du benef »"):
         assert found in issue.message
     assert "Colonne obligatoire « N° participant » absente" in issue.message
     assert "« No participant »" in issue.message  # an accepted header is named

@@ -72,6 +72,25 @@ class CheckResult:
         return out
 
     @property
+    def column_matches(self) -> list[dict[str, Any]]:
+        """Every column read, per file and sheet: the header as written, the field it feeds
+        and the rule that matched it (nothing is guessed silently)."""
+        out = []
+        for v in self.validated:
+            rec = v.recognised
+            for name, label in rec.labels.items():
+                out.append(
+                    {
+                        "file": rec.raw.file,
+                        "sheet": rec.raw.sheet or "",
+                        "column": label,
+                        "field": name,
+                        "rule": rec.rules.get(name, ""),
+                    }
+                )
+        return out
+
+    @property
     def rejects(self) -> pd.DataFrame:
         frames = []
         for v in self.validated:
@@ -185,6 +204,7 @@ def build_report(
         "settings": settings.to_dict(),
         "sources": checked.sources,
         **body,
+        "column_matches": checked.column_matches,
         "unmapped_columns": [
             {"file": i.file, "sheet": i.sheet, "column": i.column}
             for i in issues

@@ -20,7 +20,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
-from clausekit.parse import as_text, is_filled, normalise_label, normalise_text, parse_months
+from clausekit.parse import (
+    ID_KEY,
+    as_text,
+    header_key,
+    is_filled,
+    normalise_label,
+    normalise_text,
+    parse_months,
+)
 from clausekit.read import RawSheet
 from clausekit.spec import Spec
 
@@ -45,6 +53,8 @@ class Recognised:
     sheet_errors: dict[str, list[Issue]] = field(default_factory=dict)  # kind -> fatal issues
     issues: list[Issue] = field(default_factory=list)
     header_labels: list[str] = field(default_factory=list)  # by position
+    # how each canonical column was matched: alias, normalisation, mapping, id/label...
+    rules: dict[str, str] = field(default_factory=dict)
 
     released_rows: int | None = None  # rows read, kept when the raw cells are released
 
@@ -63,38 +73,47 @@ class Recognised:
 
 
 def _alias_index(spec: Spec) -> dict[str, str]:
+    """Canonical name of each alias, under its loose form (:func:`header_key`)."""
     index: dict[str, str] = {}
     for table in spec.tables.values():
         for col in table.columns:
             for alias in (col.label, *col.aliases):
-                index.setdefault(normalise_label(alias), col.name)
+                index.setdefault(header_key(alias), col.name)
     for cat in spec.publics:
         for header in cat.columns:
-            index.setdefault(normalise_label(header), PUBLIC_PREFIX + cat.code)
+            index.setdefault(header_key(header), PUBLIC_PREFIX + cat.code)
     return index
 
 
 def _alias_rank(spec: Spec) -> dict[str, int]:
-    """Position of each normalised alias in its column's list: lower wins an ambiguity."""
+    """Position of each alias in its column's list: lower wins an ambiguity."""
     rank: dict[str, int] = {}
     for table in spec.tables.values():
         for col in table.columns:
             for i, alias in enumerate((col.label, *col.aliases)):
-                rank.setdefault(normalise_label(alias), i)
+                rank.setdefault(header_key(alias), i)
     return rank
 
 
-_ALIASES: dict[int, tuple[Spec, dict[str, str], dict[str, int]]] = {}
+def _exact_aliases(spec: Spec) -> frozenset[str]:
+    """The aliases as listed (only case, accents, punctuation and units ignored)."""
+    names = {normalise_label(a) for t in spec.tables.values() for c in t.columns for a in c.aliases}
+    names |= {normalise_label(c.label) for t in spec.tables.values() for c in t.columns}
+    names |= {normalise_label(h) for cat in spec.publics for h in cat.columns}
+    return frozenset(names)
 
 
-def _aliases(spec: Spec) -> tuple[dict[str, str], dict[str, int]]:
-    """The alias index and ranks of ``spec``, computed once per spec (the spec is kept with
-    them, so that its id cannot be taken by another one). Not to be modified."""
+_ALIASES: dict[int, tuple[Spec, dict[str, str], dict[str, int], frozenset[str]]] = {}
+
+
+def _aliases(spec: Spec) -> tuple[dict[str, str], dict[str, int], frozenset[str]]:
+    """The alias index, ranks and exact aliases of ``spec``, computed once per spec (the spec
+    is kept with them, so that its id cannot be taken by another one). Not to be modified."""
     cached = _ALIASES.get(id(spec))
     if cached is None or cached[0] is not spec:
-        cached = (spec, _alias_index(spec), _alias_rank(spec))
+        cached = (spec, _alias_index(spec), _alias_rank(spec), _exact_aliases(spec))
         _ALIASES[id(spec)] = cached
-    return cached[1], cached[2]
+    return cached[1], cached[2], cached[3]
 
 
 def _cell_text(value: object) -> str:
@@ -126,11 +145,11 @@ def _header_labels(head: dict[int, list[str]], row: int, index: dict[str, str]) 
     labels = []
     for cur, up in zip(current, filled, strict=True):
         combined = f"{up} {cur}".strip()
-        if cur and normalise_label(cur) in index:
+        if cur and header_key(cur) in index:
             labels.append(cur)
-        elif up and cur and normalise_label(combined) in index:
+        elif up and cur and header_key(combined) in index:
             labels.append(combined)
-        elif not cur and up and normalise_label(up) in index:
+        elif not cur and up and header_key(up) in index:
             labels.append(up)
         else:
             labels.append(cur)
@@ -223,11 +242,40 @@ def _closest(aliases: tuple[str, ...], found: list[str], count: int = 6) -> list
     return [alias for _, _, alias in sorted(scored)[:count]]
 
 
+RULE_ALIAS = "en-tête connu"
+RULE_LOOSE = "en-tête voisin (articles, pluriels, N°/Code/Réf.)"
+RULE_MAPPING = "correspondance de clausekit.toml"
+
+
+def _rule(key: str, norm: str, mapped: Mapping[str, str], exact: frozenset[str]) -> str:
+    """How a header was matched, in words (listed in the report's column table)."""
+    if key in mapped:
+        return RULE_MAPPING
+    return RULE_ALIAS if norm in exact else RULE_LOOSE
+
+
+CODE_SAMPLE_ROWS = 200  # rows looked at to tell codes from labels
+# id fields, and the field that holds their label when two columns could be the id
+ID_LABELS = {"operation_id": "operation_libelle", "participant_id": None, "contrat_id": None}
+_CODE = re.compile(r"^[^\s]{1,24}$")
+
+
+def _code_likeness(column: pd.Series, key: str) -> float:
+    """How much a column looks like an identifier: its header says number/code (1 point) and
+    the share of its values that are codes (one word of at most 24 characters, with a digit)."""
+    values = [str(v).strip() for v in column.dropna().tolist() if str(v).strip()]
+    says_id = 1.0 if ID_KEY in key.split() else 0.0
+    if not values:
+        return says_id
+    codes = sum(1 for v in values if _CODE.match(v) and any(ch.isdigit() for ch in v))
+    return says_id + codes / len(values)
+
+
 def _find_header(head: dict[int, list[str]], index: dict[str, str]) -> int | None:
     best_row, best_score = None, 1
     for row in head:
         labels = _header_labels(head, row, index)
-        score = len({index[n] for n in map(normalise_label, labels) if n and n in index})
+        score = len({index[n] for n in map(header_key, labels) if n and n in index})
         if score > best_score:
             best_row, best_score = row, score
     return best_row
@@ -251,9 +299,11 @@ def recognise(
     where = {"file": raw.file, "sheet": raw.sheet}
     if frame.empty or frame.notna().to_numpy().sum() == 0:
         return None
-    index, rank = _aliases(spec)
+    index, rank, exact = _aliases(spec)
+    mapped: dict[str, str] = {}
     if extra_aliases:
-        index = {**index, **{normalise_label(k): v for k, v in extra_aliases.items()}}
+        mapped = {header_key(k): v for k, v in extra_aliases.items()}
+        index = {**index, **mapped}
     head = _head_texts(frame)
     header = _find_header(head, index)
     if header is None:
@@ -280,18 +330,32 @@ def recognise(
             )
         )
 
+    keys = [header_key(label) if label else "" for label in labels]
     candidates: dict[str, list[int]] = {}
     unmapped: list[int] = []
-    for pos, n in enumerate(norm):
-        if not n or n in duplicated:
+    for pos, key in enumerate(keys):
+        if not key or norm[pos] in duplicated:
             continue
-        if n in index:
-            candidates.setdefault(index[n], []).append(pos)
+        if key in index:
+            candidates.setdefault(index[key], []).append(pos)
         else:
             unmapped.append(pos)
+    rules = {
+        pos: _rule(keys[pos], norm[pos], mapped, exact) for ps in candidates.values() for pos in ps
+    }
+    body_rows = frame.loc[header + 1 : header + CODE_SAMPLE_ROWS]
     columns: dict[str, int] = {}
-    for name, positions in candidates.items():
-        positions.sort(key=lambda p: (rank.get(norm[p], 99), p))
+    for name, positions in list(candidates.items()):
+        positions.sort(key=lambda p: (rank.get(keys[p], 99), p))
+        if len(positions) > 1 and name in ID_LABELS:
+            # an id beside its label: the one that says number/code and holds codes is the id
+            positions.sort(key=lambda p: -_code_likeness(body_rows.iloc[:, p], keys[p]))
+            label_field = ID_LABELS[name]
+            if label_field and label_field not in candidates:
+                columns[label_field] = positions[1]
+                rules[positions[1]] = "libellé (à côté de son identifiant)"
+                rules[positions[0]] = "identifiant (à côté de son libellé)"
+                positions = [positions[0], *positions[2:]]
         columns[name] = positions[0]
         if len(positions) > 1:
             issues.append(
@@ -306,10 +370,17 @@ def recognise(
                 )
             )
     # monthly hours laid out wide: one column per month ("janv.-25", "Heures 01/2025", ...)
-    if "heures_realisees" not in columns and "mois" not in columns:
-        for pos, month in _month_headers([labels[p] for p in unmapped], unmapped).items():
-            columns[MONTH_PREFIX + month] = pos
-        unmapped = [p for p in unmapped if p not in columns.values()]
+    if "mois" not in columns:
+        total = columns.get("heures_realisees")
+        if total is None or normalise_label(labels[total]).startswith(("total", "somme")):
+            months = _month_headers([labels[p] for p in unmapped], unmapped)
+            if months and total is not None:  # the row total of the month columns: not read
+                del columns["heures_realisees"]
+                unmapped.append(total)
+            for pos, month in months.items():
+                columns[MONTH_PREFIX + month] = pos
+                rules[pos] = "mois en colonne (export large)"
+            unmapped = sorted(p for p in unmapped if p not in columns.values())
     for pos in unmapped:
         issues.append(make_issue("COLUMN_UNMAPPED", **where, row=header, column=labels[pos]))
 
@@ -377,6 +448,7 @@ def recognise(
         kinds=kinds,
         columns=columns,
         labels={name: labels[pos] for name, pos in columns.items()},
+        rules={name: rules.get(pos, RULE_ALIAS) for name, pos in columns.items()},
         header_labels=labels,
         data=data,
         skipped=skipped,

@@ -44,6 +44,8 @@ LABELS = {
     "value": "Valeur",
     "message": "Message",
     "reasons": "Motifs",
+    "field": "Champ de clausekit",
+    "rule": "Reconnue par",
     "ids": "Identifiants ABC Clauses",
     "programme": "Programme",
     "execution_mode": "Modalité de mise en œuvre",
@@ -292,6 +294,13 @@ def views(
             "Colonnes ignorées",
             "Colonnes non reconnues (ignorées) : à ajouter aux alias si elles sont utiles",
             report.get("unmapped_columns", []),
+        ),
+        _view(
+            "Colonnes reconnues",
+            "Colonnes lues : en-tête du fichier, champ alimenté et règle de reconnaissance",
+            report.get("column_matches", []),
+            "« En-tête voisin » : reconnu malgré des articles, pluriels ou abréviations "
+            "(N°, Code, Réf.) ; vérifiez que le champ est le bon.",
         ),
         _view(
             "Doublons possibles",
