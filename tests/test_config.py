@@ -292,7 +292,7 @@ fichier = ["a.xlsx"]
         "[pseudonymisation].",
         "« rapport.etp_heures » : clé inconnue. Vouliez-vous dire « etp_hours » ? Clés admises "
         "dans [rapport] : etp_hours, age_reference, age_limit, min_hours_participant, "
-        "non_work_contracts.",
+        "non_work_contracts, niveau_previsions.",
         "« rapport.etp_hours » : attendu un nombre supérieur à 0, trouvé '1607' (texte). "
         "Écrivez par exemple etp_hours = 1607.",
         "« rapport.min_hours_participant » : attendu un nombre supérieur ou égal à 0, trouvé -1 "

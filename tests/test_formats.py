@@ -616,7 +616,12 @@ def test_birth_date_serials_and_privacy(zoo: Zoo) -> None:
         3: day("2001-04-03"),
         4: day("1900-02-28"),  # serial 59
         5: day("1900-03-01"),  # serial 61
+        # a wrong birth date is a bad cell, not a lost person: reported, left blank, row kept
+        6: None,
+        7: None,
+        8: None,
     }
+    assert rejected_rows(r, F, "Identité") == []
     bad = find(r, "VALUE_NOT_DATE", file=F, sheet="Identité")
     assert [(i.row, i.column, i.value) for i in bad] == [
         (6, "Date de naissance", None),
@@ -637,20 +642,30 @@ def test_no_personal_data_in_any_issue(zoo: Zoo) -> None:
 
 def test_identifiers_and_postal_codes_stay_text(zoo: Zoo) -> None:
     t = table(zoo.result, F, "Identité", "participants")
-    assert column(t, "participant_id") == {2: "00123", 3: "456", 4: "0042", 5: "P5"}
-    assert column(t, "code_postal") == {2: "06000", 3: "62300", 4: "02100", 5: "2A004"}
+    assert column(t, "participant_id") == {
+        **{2: "00123", 3: "456", 4: "0042", 5: "P5"},
+        **{6: "P6", 7: "P7", 8: "P8"},  # kept despite their wrong birth dates
+    }
+    assert column(t, "code_postal") == {
+        **{2: "06000", 3: "62300", 4: "02100", 5: "2A004"},
+        **{6: "59000", 7: "59000", 8: "59000"},
+    }
     publics = t[["pub_BRSA", "pub_JEUNE_M26", "pub_ASE", "pub_DELD"]].astype(bool)
     assert publics.to_dict("index") == {
         2: {"pub_BRSA": True, "pub_JEUNE_M26": False, "pub_ASE": False, "pub_DELD": False},
         3: {"pub_BRSA": False, "pub_JEUNE_M26": True, "pub_ASE": False, "pub_DELD": False},
         4: {"pub_BRSA": False, "pub_JEUNE_M26": False, "pub_ASE": False, "pub_DELD": False},
         5: {"pub_BRSA": False, "pub_JEUNE_M26": False, "pub_ASE": True, "pub_DELD": True},
+        **{
+            row: {"pub_BRSA": False, "pub_JEUNE_M26": False, "pub_ASE": False, "pub_DELD": False}
+            for row in (6, 7, 8)
+        },
     }
 
 
 def test_na_null_none_nan_surnames_are_data(zoo: Zoo) -> None:
     t = table(zoo.result, F, "Identité", "participants")
-    assert column(t, "nom") == {2: "NA", 3: "NULL", 4: "None", 5: "nan"}
+    assert list(column(t, "nom").items())[:4] == [(2, "NA"), (3, "NULL"), (4, "None"), (5, "nan")]
     assert not find(zoo.result, "VALUE_REQUIRED", file=F, sheet="Identité")
 
 
@@ -676,11 +691,18 @@ def test_hours_typed_as_excel_time_cells(zoo: Zoo) -> None:
 def test_booleans_oui_non_x_1_vrai(zoo: Zoo) -> None:
     r = zoo.result
     t = table(r, F, "Booléens", "participants")
-    assert column(t, "qpv") == {2: True, 3: False, 4: True, 5: True, 6: True, 7: None}
-    assert column(t, "pub_QPV") == {2: True, 3: False, 4: True, 5: True, 6: True, 7: False}
-    assert column(t, "pub_BRSA") == {2: False, 3: True, 4: True, 5: True, 6: True, 7: False}
-    assert column(t, "pub_ASE") == {2: True, 3: False, 4: True, 5: False, 6: False, 7: False}
-    assert rejected_rows(r, F, "Booléens") == [8]
+    # row 8's wrong QPV answer is a bad cell: reported, left blank, the row kept
+    assert column(t, "qpv") == {2: True, 3: False, 4: True, 5: True, 6: True, 7: None, 8: None}
+    assert column(t, "pub_QPV") == {
+        **{2: True, 3: False, 4: True, 5: True, 6: True, 7: False, 8: False}
+    }
+    assert column(t, "pub_BRSA") == {
+        **{2: False, 3: True, 4: True, 5: True, 6: True, 7: False, 8: True}
+    }
+    assert column(t, "pub_ASE") == {
+        **{2: True, 3: False, 4: True, 5: False, 6: False, 7: False, 8: True}
+    }
+    assert rejected_rows(r, F, "Booléens") == []
     bad = find(r, "VALUE_NOT_BOOL", file=F, sheet="Booléens", row=8)
     # a people sheet: the bad cell is located, its text is never copied (could be a name)
     assert {(i.column, i.value) for i in bad} == {("Résident QPV", None)}
@@ -895,7 +917,7 @@ def test_csv_na_strings_and_leading_zeros_are_data(tmp_path: Path) -> None:
     )
     r = check([path])
     t = table(r, "participants.csv", None, "participants")
-    assert column(t, "nom") == {2: "NA", 3: "NULL", 4: "None", 5: "nan"}
+    assert list(column(t, "nom").items())[:4] == [(2, "NA"), (3, "NULL"), (4, "None"), (5, "nan")]
     assert column(t, "participant_id") == {2: "00123", 3: "P2", 4: "P3", 5: "P4"}
     assert column(t, "code_postal") == {2: "06000", 3: "62300", 4: "02100", 5: "59000"}
     assert r.issues == []

@@ -1,4 +1,4 @@
-"""Newest export wins: grouping by territory and name without date, exact French reasons."""
+"""Export dates: the date in the name, else the title rows, else the modification time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clausekit.selection import date_in_name, export_key, select_exports
+from clausekit.selection import ExportDate, date_in_name, export_date, title_date
 
 
 def touch(path: Path, modified: datetime) -> Path:
@@ -18,10 +18,6 @@ def touch(path: Path, modified: datetime) -> Path:
     stamp = modified.timestamp()
     os.utime(path, (stamp, stamp))
     return path
-
-
-def by_folder(path: Path) -> str:
-    return path.parent.name
 
 
 @pytest.mark.parametrize(
@@ -34,186 +30,49 @@ def by_folder(path: Path) -> str:
         ("export_2025_06_30_1412", (datetime(2025, 6, 30, 14, 12), (7, 22), True)),
         ("export 2025-06-30T14h12", (datetime(2025, 6, 30, 14, 12), (7, 23), True)),
         ("du_01-01-2025_au_31-03-2025", None),  # two dates: a period, not an export date
-        ("export_2025-06", None),  # a month: part of the name
         ("marche_20251399", None),  # not a valid date
         ("lot 120250630", None),  # longer digit run
         ("export", None),
+        # one month: the export of that month
+        ("export_2025-06", (datetime(2025, 6, 1), (7, 14), False)),
+        ("export_06-2025", (datetime(2025, 6, 1), (7, 14), False)),
+        ("Export juin 2025", (datetime(2025, 6, 1), (7, 16), False)),
+        ("Extraction Février 2025", (datetime(2025, 2, 1), (11, 23), False)),
+        ("heures_sept_25", (datetime(2025, 9, 1), (7, 14), False)),
+        ("export_2025-05_et_2025-06", None),  # two months: a period
+        # a full date wins over a month: the month is the period exported, the date the day
+        ("heures_2025-05_extrait_2025-06-03", (datetime(2025, 6, 3), (23, 33), False)),
     ],
 )
 def test_date_in_name(name: str, expected: object) -> None:
     assert date_in_name(name) == expected
 
 
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [
-        ("export_2025-06-30.xlsx", "export"),
-        ("Export 2025-07-31.CSV", "export"),
-        ("Export (1).xlsx", "export"),
-        ("Export - Copie.xlsx", "export"),
-        ("Export - Copie (2).xlsx", "export"),
-        ("Copie de Export.xlsx", "export"),
-        ("Heures Lens-Liévin 20250630.xlsx", "heures_lens_lievin"),
-        ("heures_2025-05_extrait_2025-06-03.xlsx", "heures_2025_05_extrait"),
-        ("heures_2025-05.xlsx", "heures_2025_05"),
-        ("du_01-01-2025_au_31-03-2025.xlsx", "du_01_01_2025_au_31_03_2025"),
-    ],
-)
-def test_export_key(name: str, key: str) -> None:
-    assert export_key(Path(name)) == key
+def test_title_rows_give_the_extraction_date() -> None:
+    assert title_date(["ABC Clauses", "Extraction du 01/07/2025 à 08:12"]) == datetime(2025, 7, 1)
+    assert title_date(["Export édité le 2025-07-02"]) == datetime(2025, 7, 2)
+    assert title_date(["Extraction du 31/02/2025", "Édition du 3/7/2025"]) == datetime(2025, 7, 3)
+    assert title_date(["Bilan des clauses"]) is None
 
 
-def test_newest_date_in_name_wins_whatever_the_modification_time(tmp_path: Path) -> None:
-    lens = tmp_path / "Lens"
-    old = touch(lens / "export_2025-05-31.xlsx", datetime(2025, 7, 1, 9, 0))
-    new = touch(lens / "export_2025-06-30.xlsx", datetime(2025, 6, 30, 18, 0))
-    other = touch(lens / "participants_2025-05-31.xlsx", datetime(2025, 6, 1))
-    selection = select_exports([old, new, other], by_folder)
-    assert selection.used == [new, other]
-    assert selection.ignored == [
-        (
-            old,
-            "remplacé par un export plus récent : export_2025-06-30.xlsx (daté du 30/06/2025 "
-            "dans son nom, contre le 31/05/2025)",
-        )
-    ]
+def test_export_date_prefers_the_name_then_the_title_then_the_modification_time(
+    tmp_path: Path,
+) -> None:
+    june = touch(tmp_path / "export_2025-06.xlsx", datetime(2025, 1, 5, 9, 30))
+    plain = touch(tmp_path / "export.xlsx", datetime(2025, 1, 5, 9, 30))
+    dated = export_date(june, "export_2025-06.xlsx", title=datetime(2025, 8, 1))
+    assert (dated.when, dated.how) == (datetime(2025, 6, 1), "nom")
+    assert dated.describe() == "daté du 01/06/2025 dans son nom"
+    titled = export_date(plain, "export.xlsx", title=datetime(2025, 8, 1))
+    assert (titled.when, titled.how) == (datetime(2025, 8, 1), "titre")
+    assert titled.describe() == "extraction du 01/08/2025 selon ses lignes de titre"
+    modified = export_date(plain, "export.xlsx")
+    assert (modified.when, modified.how) == (datetime(2025, 1, 5, 9, 30), "modification")
+    assert modified.describe() == "modifié le 05/01/2025 à 09:30"
 
 
-def test_formats_of_dates_compare_together(tmp_path: Path) -> None:
-    folder = tmp_path / "Artois"
-    a = touch(folder / "extraction_20250630.xlsx", datetime(2025, 7, 1))
-    b = touch(folder / "extraction 01-07-2025 0930.xlsx", datetime(2025, 7, 1))
-    c = touch(folder / "Extraction_2025-06-15.csv", datetime(2025, 7, 2))
-    selection = select_exports([a, b, c], by_folder)
-    assert selection.used == [b]
-    assert selection.ignored == [
-        (
-            a,
-            "remplacé par un export plus récent : extraction 01-07-2025 0930.xlsx (daté du "
-            "01/07/2025 à 09:30 dans son nom, contre le 30/06/2025)",
-        ),
-        (
-            c,
-            "remplacé par un export plus récent : extraction 01-07-2025 0930.xlsx (daté du "
-            "01/07/2025 à 09:30 dans son nom, contre le 15/06/2025)",
-        ),
-    ]
-
-
-def test_undated_names_fall_back_on_modification_time(tmp_path: Path) -> None:
-    folder = tmp_path / "Hénin-Carvin"
-    first = touch(folder / "export.xlsx", datetime(2025, 6, 30, 8, 0, 5))
-    copy = touch(folder / "export (1).xlsx", datetime(2025, 7, 1, 14, 12, 0))
-    selection = select_exports([first, copy], by_folder)
-    assert selection.used == [copy]
-    assert selection.ignored == [
-        (
-            first,
-            "remplacé par un export plus récent : export (1).xlsx (modifié le 01/07/2025 à "
-            "14:12:00, contre le 30/06/2025 à 08:00:05)",
-        )
-    ]
-
-
-def test_mixed_dated_and_undated_names_use_modification_time(tmp_path: Path) -> None:
-    folder = tmp_path / "Lens"
-    dated = touch(folder / "export_2025-06-30.xlsx", datetime(2025, 6, 30, 10, 0))
-    undated = touch(folder / "export.xlsx", datetime(2025, 7, 2, 10, 0))
-    selection = select_exports([dated, undated], by_folder)
-    assert selection.used == [undated]
-    assert selection.ignored == [
-        (
-            dated,
-            "remplacé par un export plus récent : export.xlsx (modifié le 02/07/2025 à "
-            "10:00:00, contre le 30/06/2025 à 10:00:00)",
-        )
-    ]
-
-
-def test_same_date_in_name_resaved_as_csv(tmp_path: Path) -> None:
-    folder = tmp_path / "Lens"
-    xlsx = touch(folder / "export_2025-06-30.xlsx", datetime(2025, 7, 1, 9, 0))
-    csv = touch(folder / "export_2025-06-30.csv", datetime(2025, 7, 1, 11, 30))
-    selection = select_exports([xlsx, csv], by_folder)
-    assert selection.used == [csv]
-    assert selection.ignored == [
-        (
-            xlsx,
-            "remplacé par un export plus récent : export_2025-06-30.csv (même date dans le nom, "
-            "modifié le 01/07/2025 à 11:30:00, contre le 01/07/2025 à 09:00:00)",
-        )
-    ]
-
-
-def test_exact_tie_keeps_one_and_says_so(tmp_path: Path) -> None:
-    when = datetime(2025, 7, 1, 9, 0)
-    a = touch(tmp_path / "Lens" / "export.xlsx", when)
-    b = touch(tmp_path / "Lens" / "export.csv", when)
-    selection = select_exports([a, b], by_folder)
-    assert selection.used == [a]
-    assert selection.ignored == [
-        (b, "doublon de export.xlsx (même date) : un seul des deux est lu")
-    ]
-
-
-def test_territories_and_periods_are_never_merged(tmp_path: Path) -> None:
-    when = datetime(2025, 7, 1)
-    lens = touch(tmp_path / "Lens" / "export_2025-06-30.xlsx", when)
-    artois = touch(tmp_path / "Artois" / "export_2025-05-31.xlsx", when)
-    q1 = touch(tmp_path / "Artois" / "heures_du_01-01-2025_au_31-03-2025.xlsx", when)
-    q2 = touch(tmp_path / "Artois" / "heures_du_01-04-2025_au_30-06-2025.xlsx", when)
-    may = touch(tmp_path / "Artois" / "heures_2025-05.xlsx", when)
-    june = touch(tmp_path / "Artois" / "heures_2025-06.xlsx", when)
-    files = [lens, artois, q1, q2, may, june]
-    selection = select_exports(files, by_folder)
-    assert selection.used == files
-    assert selection.ignored == []
-
-
-def test_territory_comes_from_the_callable(tmp_path: Path) -> None:
-    a = touch(tmp_path / "depot" / "lens_2025-06-30.xlsx", datetime(2025, 7, 1))
-    b = touch(tmp_path / "depot" / "lens_2025-05-31.xlsx", datetime(2025, 7, 1))
-    selection = select_exports([a, b], lambda p: "Lens-Liévin")
-    assert selection.used == [a]
-    assert [p for p, _ in selection.ignored] == [b]
-    assert select_exports([a, b], lambda p: p.name).used == [a, b]
-
-
-def test_folders_lock_files_and_repeats(tmp_path: Path) -> None:
-    when = datetime(2025, 7, 1)
-    export = touch(tmp_path / "Lens" / "export.xlsx", when)
-    lock = touch(tmp_path / "Lens" / "~$export.xlsx", datetime(2025, 7, 2))
-    folder = tmp_path / "Artois"
-    folder.mkdir()
-    selection = select_exports([export, lock, folder, export], by_folder)
-    assert selection.used == [export, lock, folder]
-    assert selection.ignored == [(export, f"déjà dans la liste : {export}")]
-
-
-def test_winner_in_another_folder_is_shown_with_its_path(tmp_path: Path) -> None:
-    old = touch(tmp_path / "a" / "export_2025-05-31.xlsx", datetime(2025, 7, 1))
-    new = touch(tmp_path / "b" / "export_2025-06-30.xlsx", datetime(2025, 7, 1))
-    selection = select_exports([old, new], lambda p: "Lens")
-    assert selection.ignored == [
-        (
-            old,
-            f"remplacé par un export plus récent : {new} (daté du 30/06/2025 dans son nom, "
-            "contre le 31/05/2025)",
-        )
-    ]
-
-
-def test_month_in_name_is_a_period_and_the_date_an_extraction(tmp_path: Path) -> None:
-    when = datetime(2025, 7, 10)
-    first = touch(tmp_path / "Lens" / "heures_2025-05_extrait_2025-06-03.xlsx", when)
-    again = touch(tmp_path / "Lens" / "heures_2025-05_extrait_2025-06-10.xlsx", when)
-    june = touch(tmp_path / "Lens" / "heures_2025-06_extrait_2025-07-02.xlsx", when)
-    selection = select_exports([first, again, june], by_folder)
-    assert selection.used == [again, june]
-    assert selection.ignored == [
-        (
-            first,
-            "remplacé par un export plus récent : heures_2025-05_extrait_2025-06-10.xlsx (daté du "
-            "10/06/2025 dans son nom, contre le 03/06/2025)",
-        )
-    ]
+def test_exports_order_by_date_then_modification_time_then_name() -> None:
+    a = ExportDate(datetime(2025, 6, 1), 5, "b.xlsx", "nom")
+    b = ExportDate(datetime(2025, 6, 1), 9, "a.xlsx", "nom")
+    c = ExportDate(datetime(2025, 7, 1), 1, "c.xlsx", "titre")
+    assert sorted([c, b, a]) == [a, b, c]

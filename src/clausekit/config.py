@@ -47,6 +47,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "age_limit",
         "min_hours_participant",
         "non_work_contracts",
+        "niveau_previsions",
     ),
     "programmes": (),  # free keys: programme names
     "sortie": ("dossier",),
@@ -524,6 +525,17 @@ def _settings(c: _Checker, rapport: dict[str, Any]) -> Settings:
             )
         else:
             values["age_limit"] = limit
+    if "niveau_previsions" in rapport:
+        level = rapport["niveau_previsions"]
+        choices = {"auto": "auto", "operation": "operation", "contrat": "contract"}
+        if level not in choices:
+            c.problem(
+                "rapport.niveau_previsions",
+                f"valeur inconnue {level!r} : choisissez « auto » (d'après les données), "
+                "« operation » (une fois par opération) ou « contrat » (somme des contrats).",
+            )
+        else:
+            values["forecast_level"] = choices[level]
     if "age_reference" in rapport:
         ref = rapport["age_reference"]
         if ref not in AGE_REFERENCES:

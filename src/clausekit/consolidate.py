@@ -14,7 +14,7 @@ from clausekit import __version__
 from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue, make_issue
 from clausekit.indicators import compute
 from clausekit.masking import mask_report
-from clausekit.merge import merge
+from clausekit.merge import Dataset, merge
 from clausekit.options import InputOptions, RunOptions
 from clausekit.read import FileRead, Reading, ReadLimits, start_reading
 from clausekit.recognise import recognise
@@ -188,7 +188,13 @@ def build_report(
         from clausekit.config import not_work_pattern
 
         pattern = not_work_pattern(settings.non_work_contracts)
-    data = merge(checked.validated, spec, secret=secret, non_work_pattern=pattern)
+    data = merge(
+        checked.validated,
+        spec,
+        secret=secret,
+        non_work_pattern=pattern,
+        forecast_level=settings.forecast_level,
+    )
     if release:  # the merged dataset has everything the indicators need
         for validated in checked.validated:
             validated.tables = {}
@@ -202,7 +208,7 @@ def build_report(
         "clausekit_version": __version__,
         "period": body.pop("period"),
         "settings": settings.to_dict(),
-        "sources": checked.sources,
+        "sources": _sources(checked, data),
         **body,
         "column_matches": checked.column_matches,
         "unmapped_columns": [
@@ -212,11 +218,58 @@ def build_report(
         ],
         "inputs": {
             "used": checked.files,
-            "ignored": [{"file": str(path), "reason": why} for path, why in ignored],
+            "ignored": [{"file": str(path), "reason": why} for path, why in ignored]
+            + _set_aside(issues, data),
         },
         "issues": [i.to_dict() for i in issues],
     }
     return report, issues
+
+
+LEVEL_WORDS = {"operation": "par opération", "contract": "par contrat", "conflict": "incohérent"}
+
+
+def _sources(checked: CheckResult, data: Dataset) -> list[dict[str, Any]]:
+    """The sources with their export date, the forecast level read and the rows that a newer
+    export of the same territory replaced."""
+    out = []
+    for source in checked.sources:
+        file, sheet = source["file"], source["sheet"]
+        dated = data.export_dates.get(file)
+        level = data.forecast_levels.get((file, sheet))
+        out.append(
+            {
+                **source,
+                "export_date": dated.when.strftime("%Y-%m-%d") if dated else None,
+                "export_date_from": dated.how if dated else None,
+                "forecast_level": level,
+                "forecast_level_label": LEVEL_WORDS.get(level or "", ""),
+                "rows_superseded": data.superseded.rows.get((file, sheet), 0),
+            }
+        )
+    return out
+
+
+def _set_aside(issues: list[Issue], data: Dataset) -> list[dict[str, str]]:
+    """Files read but not counted: identical copies, and exports all of whose rows are in a
+    newer export of the same territory."""
+    out = [
+        {"file": str(i.file), "reason": f"contenu identique à {dict(i.params)['other']}"}
+        for i in issues
+        if i.code == "FILE_DUPLICATE"
+    ]
+    for file in sorted(data.superseded.emptied):
+        newer = data.superseded.by[file]
+        when = data.export_dates.get(newer)
+        dated = f", {when.describe()}" if when else ""
+        out.append(
+            {
+                "file": file,
+                "reason": f"remplacé par un export plus récent : toutes ses lignes figurent "
+                f"dans {Path(newer).name}{dated}",
+            }
+        )
+    return out
 
 
 def consolidate(

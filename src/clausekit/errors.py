@@ -219,9 +219,30 @@ CATALOGUE: dict[str, CodeInfo] = {
     ),
     "FORECAST_CONFLICT": CodeInfo(
         "warning",
-        "Heures prévisionnelles différentes pour l'opération « {value} » ({values}) : "
-        "la plus grande est retenue.",
-        "Harmonisez les heures prévisionnelles de l'opération dans ABC Clauses.",
+        "Heures prévisionnelles incohérentes pour l'opération « {value} » : {count} valeurs "
+        "différentes, de {low} à {high} h, ni répétées par opération ni par contrat : la plus "
+        "grande est retenue.",
+        "Harmonisez les heures prévisionnelles de l'opération dans ABC Clauses, ou fixez le "
+        "niveau des heures prévues dans clausekit.toml ([rapport] niveau_previsions).",
+    ),
+    "ID_ZEROS_MATCHED": CodeInfo(
+        "warning",
+        "{count} identifiant(s) de {what} reconnus malgré des zéros en tête perdus "
+        "(ex. 00000181 et 181, comme le fait Excel).",
+        "Rien à faire si ce sont les mêmes ; sinon, enregistrez la colonne au format texte.",
+    ),
+    "EXPORT_ROWS_SUPERSEDED": CodeInfo(
+        "warning",
+        "{count} ligne(s) de ce fichier figurent aussi dans un export plus récent du même "
+        "territoire ({newer}) : la version la plus récente est retenue, rien n'est compté "
+        "deux fois.",
+        "Rien à faire : vous pouvez retirer l'ancien export du dossier.",
+    ),
+    "BIRTH_DATE_IMPLAUSIBLE": CodeInfo(
+        "error",
+        "Date de naissance invraisemblable : {age} au premier contrat (attendu : de 15 à "
+        "80 ans). La date est laissée vide ; la personne est gardée, d'âge inconnu.",
+        "Corrigez la date de naissance dans ABC Clauses.",
     ),
     "OPERATION_MULTI_TERRITORY": CodeInfo(
         "warning",

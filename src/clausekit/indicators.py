@@ -251,14 +251,57 @@ def _operations(data: Dataset, coded: _Lines, spec: Spec, settings: Settings) ->
         }
     )
     clauses = list(clause_codes(ops["type_clause"], spec)) + [[UNKNOWN_CLAUSE]] * len(extra)
-    forecast = np.concatenate(
-        [ops["hours_forecast"].to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(extra))]
-    )
-    return _Operations(
+    forecast = np.concatenate([_forecasts(data, coded, settings), np.zeros(len(extra))])
+    result = _Operations(
         frame=table,
-        forecast=np.nan_to_num(forecast, nan=0.0),
+        forecast=forecast,
         counted=table["operation_id"].notna().to_numpy(dtype=bool),
         clauses=clauses,
+    )
+    if settings.period_start or settings.period_end:  # a period is a period
+        active = np.bincount(coded.op, minlength=len(table)) > 0
+        result = _only(result, active, coded)
+    return result
+
+
+def _forecasts(data: Dataset, coded: _Lines, settings: Settings) -> Floats:
+    """The forecast of each sheet operation: its operation-level items, plus its contracts'
+    items. With a period, only the contracts that have hours in it count."""
+    ops = data.operations
+    items = data.forecast_items
+    if not len(items) or not len(ops):
+        return np.nan_to_num(
+            ops["hours_forecast"].to_numpy(dtype=np.float64, na_value=np.nan), nan=0.0
+        )
+    keys = pd.MultiIndex.from_arrays(
+        [ops["territory"].astype("string"), ops["operation_id"].astype("string")]
+    )
+    where = keys.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [items["territory"].astype("string"), items["operation_id"].astype("string")]
+        )
+    )
+    contract = items["contract"].to_numpy(dtype=np.int64)
+    counts = where >= 0
+    if settings.period_start or settings.period_end:
+        worked = np.unique(coded.contract[coded.hours > 0])
+        counts &= (contract < 0) | np.isin(contract, worked)
+    hours = items["hours"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.bincount(
+        where[counts], weights=np.nan_to_num(hours[counts], nan=0.0), minlength=len(ops)
+    ).astype(np.float64)
+
+
+def _only(ops: _Operations, keep: Bools, coded: _Lines) -> _Operations:
+    """The operations of ``keep`` only (lines of the others are not in the period)."""
+    position = np.cumsum(keep) - 1
+    coded.op = position[coded.op].astype(np.int64)
+    rows = np.flatnonzero(keep)
+    return _Operations(
+        frame=ops.frame.iloc[rows].reset_index(drop=True),
+        forecast=ops.forecast[rows],
+        counted=ops.counted[rows],
+        clauses=[ops.clauses[i] for i in rows],
     )
 
 

@@ -22,6 +22,17 @@ import pyarrow as pa
 from clausekit.errors import Issue, make_issue
 from clausekit.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
 from clausekit.parse import normalise_text
+from clausekit.reconcile import (
+    Forecasts,
+    Superseded,
+    align_ids,
+    canonical_ids,
+    export_ranks,
+    forecast_items,
+    newest_only,
+    zeros_issues,
+)
+from clausekit.selection import ExportDate, export_date
 from clausekit.spec import Spec
 from clausekit.validate import Validated
 
@@ -55,6 +66,12 @@ class Dataset:
     duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)  # possible duplicate people
     # the same flags as each territory recorded them: index (territory, person_key)
     people_by_territory: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # forecast hours as the exports give them: territory, operation_id, contract (-1: the
+    # operation's own), hours; and the level read per (file, sheet)
+    forecast_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    forecast_levels: dict[tuple[str, str], str] = field(default_factory=dict)
+    export_dates: dict[str, ExportDate] = field(default_factory=dict)
+    superseded: Superseded = field(default_factory=Superseded)
 
 
 NUMERIC_COLUMNS = ("heures_realisees", "heures_prevues", "duree_mois")
@@ -202,6 +219,51 @@ def _line_people(
     return pd.Series(pd.arrays.ArrowExtensionArray(keys), index=lines.index), unknown
 
 
+LINE_FILL = (
+    "contrat_id",
+    "operation_id",
+    "entreprise",
+    "siret",
+    "type_contrat",
+    "date_debut",
+    "date_fin",
+    "mois",
+    "heures_realisees",
+    "situation_sortie",
+    "type_employeur",
+    "modalite",
+    "duree_mois",
+)
+OPERATION_FILL = ("operation_libelle", "donneur_ordre", "type_clause", "heures_prevues")
+AGE_BOUNDS = (15, 80)  # a plausible age at the first contract, in years
+
+
+@dataclass
+class _Inputs:
+    """The accepted rows of every sheet, stacked per table, with their territory."""
+
+    parts: pd.DataFrame
+    lines: pd.DataFrame
+    ops_rows: pd.DataFrame
+    ranks: dict[str, int]  # file -> order of its export date (oldest first)
+    superseded: Superseded = field(default_factory=Superseded)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def export_dates(validated: list[Validated]) -> dict[str, ExportDate]:
+    """The date of each file's export (name, else title rows, else modification time)."""
+    dates: dict[str, ExportDate] = {}
+    for v in validated:
+        rec = v.recognised
+        source = rec.raw.source
+        found = export_date(source.path, source.display, rec.extraction_date)
+        if source.display not in dates or (
+            dates[source.display].how == "modification" and found.how != "modification"
+        ):
+            dates[source.display] = found
+    return dates
+
+
 def merge(
     validated: list[Validated],
     spec: Spec,
@@ -210,119 +272,319 @@ def merge(
     territories: dict[str, str] | None = None,
     contract_rules: ContractRules | None = None,
     non_work_pattern: str | None = None,
+    forecast_level: str = "auto",
 ) -> Dataset:
-    """Merge all accepted rows into people, lines and operations."""
+    """Merge all accepted rows into people, lines and operations, in named steps."""
     secret = secret or secrets.token_bytes(32)  # keys live only for this run by default
-    issues: list[Issue] = []
-    pub_cols = [f"pub_{c}" for c in spec.public_codes]
+    dates = export_dates(validated)
+    read_files = {str(f) for v in validated for t in v.tables.values() for f in t["_file"].unique()}
+    data = _Inputs(
+        parts=_stack(validated, "participants"),
+        lines=_stack(validated, "contrats"),
+        ops_rows=_stack(validated, "operations"),
+        ranks=export_ranks(dates),
+    )
+    _assign_territories(data, territories)
+    _align_zeros(data)
+    _prepare_lines(data)
+    _keep_newest(data)
+    _check_birth_dates(data, validated)
+    people, people_by_territory, duplicates = _people(data, spec, secret)
+    forecasts = _forecasts(data, forecast_level)
+    operations = _operations(data, forecasts)
+    lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
+    missing = pd.Index(lines["person_key"].unique()).difference(people.index)
+    people = _add_unlisted(people, missing, spec)
+    left = {
+        str(f)
+        for frame in (data.lines, data.parts, data.ops_rows)
+        if "_file" in frame
+        for f in frame["_file"].unique()
+    }
+    data.superseded.emptied = set(data.superseded.by) & (read_files - left)
+    data.issues += [
+        make_issue("EXPORT_ROWS_SUPERSEDED", file=file, count=n, newer=data.superseded.by[file])
+        for file, n in data.superseded.per_file().items()
+        if file not in data.superseded.emptied
+    ]
+    # only what the indicators use: names never leave this function, and a narrow frame
+    # keeps a million lines small
+    lines = lines[[c for c in LINE_COLUMNS if c in lines]]
+    return Dataset(
+        people=people,
+        lines=lines,
+        operations=operations,
+        issues=data.issues,
+        duplicates=duplicates,
+        people_by_territory=people_by_territory,
+        forecast_items=forecasts.items,
+        forecast_levels=forecasts.levels,
+        export_dates=dates,
+        superseded=data.superseded,
+    )
 
-    # ---- people
-    parts = _stack(validated, "participants")
-    if len(parts):
-        parts["territory"] = _territory(parts, territories)
-        parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
-        for col in ("date_naissance", *pub_cols):
-            if col not in parts:
-                parts[col] = pd.NaT if col == "date_naissance" else False
-        # within a territory the id identifies the person: first identity wins
-        ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
-        conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
-        first_rows = ident.set_index(["territory", "participant_id"])
-        for pair in conflicts[conflicts > 1].index:  # first row of each id: no per-id scan
-            first = first_rows.loc[pair]
-            issues.append(_at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
-        flags = parts.groupby("person_key")[pub_cols].any()
-        birth = parts.groupby("person_key")["date_naissance"].min()
-        people = flags.join(birth)
-        people["listed"] = True
-        local = parts.groupby(["territory", "person_key"])
-        people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
-        # possible duplicates for review: one key, several ids
-        id_counts = ident.groupby("person_key")["participant_id"].nunique()
-        several = ident[ident["person_key"].isin(id_counts.index[id_counts > 1])]
-        duplicates = several.groupby("person_key").agg(
-            ids=("participant_id", lambda s: sorted(set(s))),
-            territories=("territory", lambda s: sorted(set(s))),
+
+def _assign_territories(data: _Inputs, territories: dict[str, str] | None) -> None:
+    if not len(data.lines):  # no hours at all: the same columns, no rows, so tables are empty
+        text = pd.ArrowDtype(pa.string())
+        data.lines = pd.DataFrame(
+            {c: pd.Series(dtype=text) for c in ("participant_id", *PROVENANCE_TEXT)}
+            | {"_row": pd.Series(dtype="int64")}
         )
-        for _key, row in duplicates.iterrows():
-            if len(row["territories"]) == 1:
-                issues.append(
-                    make_issue(
-                        "PERSON_DUPLICATE_SUSPECT",
-                        value=", ".join(row["ids"]),
-                        file=None,
-                        sheet=row["territories"][0],
-                    )
-                )
-    else:
+    for frame in (data.parts, data.lines, data.ops_rows):
+        if len(frame) or "_file" in frame:
+            frame["territory"] = _territory(frame, territories)
+    for col in LINE_FILL:
+        if col not in data.lines:  # a column the export lacks: empty, with the dtype it would have
+            data.lines[col] = _empty_column(col, data.lines.index)
+    if len(data.ops_rows):
+        for col in OPERATION_FILL:
+            if col not in data.ops_rows:
+                data.ops_rows[col] = _empty_column(col, data.ops_rows.index)
+
+
+def _align_zeros(data: _Inputs) -> None:
+    """Ids of the contracts written as the participants / operations tables write them when
+    they differ only by leading zeros; one warning per file says how many."""
+    lines = data.lines
+    for column, table, what in (
+        ("participant_id", data.parts, "participants"),
+        ("operation_id", data.ops_rows, "opérations"),
+    ):
+        if not len(table) or not len(lines):
+            continue
+        aligned, matched = align_ids(
+            lines["territory"], lines[column], table["territory"], table[column]
+        )
+        if matched.any():
+            data.issues += zeros_issues(lines["_file"], matched, lines[column], what)
+            lines[column] = aligned
+
+
+def _prepare_lines(data: _Inputs) -> None:
+    """Month worked, hours and contract identity of each line."""
+    lines = data.lines
+    start_month = _format_dates(lines["date_debut"], "%Y-%m")
+    lines["month"] = lines["mois"].astype("string").fillna(start_month)
+    lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
+    # a contract: its id within the territory, else its participant, operation and start
+    contrat = canonical_ids(lines["contrat_id"])
+    by_id = _combined_codes([lines["territory"], contrat])
+    by_line = _combined_codes(
+        [
+            lines["territory"],
+            canonical_ids(lines["participant_id"]),
+            canonical_ids(lines["operation_id"]),
+            lines["date_debut"],
+        ]
+    )
+    lines["contract_key"] = np.where(
+        lines["contrat_id"].notna().to_numpy(dtype=bool),
+        by_id,
+        int(by_id.max(initial=0)) + 1 + by_line,
+    )
+
+
+def _keep_newest(data: _Inputs) -> None:
+    """Successive exports: each line (territory, contract, month), participant and operation
+    row counts once, from the newest export that holds it."""
+    lines = data.lines
+    keep = newest_only([lines["contract_key"], lines["month"]], lines, data.ranks, data.superseded)
+    data.lines = lines[keep].reset_index(drop=True)
+    parts = data.parts
+    if len(parts):
+        ids = canonical_ids(parts["participant_id"])
+        keep = newest_only([parts["territory"], ids], parts, data.ranks, data.superseded)
+        data.parts = parts[keep].reset_index(drop=True)
+
+
+def _check_birth_dates(data: _Inputs, validated: list[Validated]) -> None:
+    """A birth date giving an age under 15 or over 80 at the person's first contract is an
+    error on its cell: left blank (age unknown), the person keeps the rest of the record."""
+    parts, lines = data.parts, data.lines
+    if not len(parts) or "date_naissance" not in parts or not len(lines):
+        return
+    months = pd.to_datetime(lines["month"].astype("string") + "-01", errors="coerce")
+    start = lines["date_debut"].astype("datetime64[s]").fillna(months.astype("datetime64[s]"))
+    first = (
+        pd.DataFrame({"t": lines["territory"], "p": lines["participant_id"], "d": start})
+        .groupby(["t", "p"])["d"]
+        .min()
+    )
+    index = pd.MultiIndex.from_arrays(
+        [parts["territory"].astype("string"), parts["participant_id"].astype("string")]
+    )
+    reference = first.reindex(index).to_numpy()
+    birth = parts["date_naissance"].astype("datetime64[s]")
+    age = _age(birth, pd.Series(reference, index=parts.index, dtype="datetime64[s]"))
+    low, high = AGE_BOUNDS
+    bad = ((age < low) | (age > high)).fillna(False).to_numpy(dtype=bool)
+    if not bad.any():
+        return
+    labels = {
+        (v.recognised.raw.file, v.recognised.raw.sheet or ""): v.recognised.labels.get(
+            "date_naissance", "Date de naissance"
+        )
+        for v in validated
+    }
+    for position in np.flatnonzero(bad)[:1000]:  # bounded like every cell check
+        record = parts.iloc[position]
+        years = int(age.iloc[position])
+        data.issues.append(
+            make_issue(
+                "BIRTH_DATE_IMPLAUSIBLE",
+                file=record["_file"],
+                sheet=record["_sheet"],
+                row=int(record["_row"]),
+                column=labels.get((record["_file"], record["_sheet"]), "Date de naissance"),
+                age="moins de 15 ans" if years < low else "plus de 80 ans",
+            )
+        )
+    parts.loc[bad, "date_naissance"] = pd.NaT
+
+
+def _age(birth: pd.Series, ref: pd.Series) -> pd.Series:
+    """Whole years between birth and ref (NA when either is missing)."""
+    years = ref.dt.year - birth.dt.year
+    before = (ref.dt.month < birth.dt.month) | (
+        (ref.dt.month == birth.dt.month) & (ref.dt.day < birth.dt.day)
+    )
+    return (years - before.astype("Int64")).astype("Int64")
+
+
+def _people(
+    data: _Inputs, spec: Spec, secret: bytes
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """People (keyed hash, flags over all territories), the flags each territory recorded,
+    and the possible duplicates (one key, several ids)."""
+    pub_cols = [f"pub_{c}" for c in spec.public_codes]
+    parts = data.parts
+    if not len(parts):
         people = pd.DataFrame(columns=[*pub_cols, "date_naissance", "listed"])
         people_by_territory = pd.DataFrame(
             columns=[*pub_cols, "date_naissance"],
             index=pd.MultiIndex.from_tuples([], names=["territory", "person_key"]),
         )
-        duplicates = pd.DataFrame(columns=["ids", "territories"])
+        return people, people_by_territory, pd.DataFrame(columns=["ids", "territories"])
+    parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
+    for col in ("date_naissance", *pub_cols):
+        if col not in parts:
+            parts[col] = pd.NaT if col == "date_naissance" else False
+    # within a territory the id identifies the person: first identity wins
+    ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
+    conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
+    first_rows = ident.set_index(["territory", "participant_id"])
+    for pair in conflicts[conflicts > 1].index[:1000]:  # first row of each id: no per-id scan
+        first = first_rows.loc[pair]
+        data.issues.append(_at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
+    flags = parts.groupby("person_key")[pub_cols].any()
+    birth = parts.groupby("person_key")["date_naissance"].min()
+    people = flags.join(birth)
+    people["listed"] = True
+    local = parts.groupby(["territory", "person_key"])
+    people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
+    # possible duplicates for review: one key, several ids
+    id_counts = ident.groupby("person_key")["participant_id"].nunique()
+    several = ident[ident["person_key"].isin(id_counts.index[id_counts > 1])]
+    duplicates = several.groupby("person_key").agg(
+        ids=("participant_id", lambda s: sorted(set(s))),
+        territories=("territory", lambda s: sorted(set(s))),
+    )
+    for _key, row in duplicates.iterrows():
+        if len(row["territories"]) == 1:
+            data.issues.append(
+                make_issue(
+                    "PERSON_DUPLICATE_SUSPECT",
+                    value=", ".join(row["ids"]),
+                    file=None,
+                    sheet=row["territories"][0],
+                )
+            )
+    return people, people_by_territory, duplicates
 
-    # ---- operations (forecast hours once per operation, never per row)
-    ops_rows = _stack(validated, "operations")
-    if len(ops_rows):
-        ops_rows["territory"] = _territory(ops_rows, territories)
-        for col in ("operation_libelle", "donneur_ordre", "type_clause", "heures_prevues"):
-            if col not in ops_rows:
-                ops_rows[col] = _empty_column(col, ops_rows.index)
-        grouped = ops_rows.groupby(["territory", "operation_id"], sort=True)
-        operations = grouped.agg(
-            operation_libelle=("operation_libelle", "first"),
-            donneur_ordre=("donneur_ordre", "first"),
-            type_clause=("type_clause", "first"),
-            hours_forecast=("heures_prevues", "max"),
-        )
-        distinct = grouped["heures_prevues"].nunique()
-        for pair in distinct[distinct > 1].index:
-            terr, op = pair
-            vals = sorted(grouped.get_group((terr, op))["heures_prevues"].dropna().unique())
-            first = grouped.get_group((terr, op)).iloc[0]
-            values = " ; ".join(f"{v:g}" for v in vals)
-            issues.append(_at_row("FORECAST_CONFLICT", first, value=str(op), values=values))
-        operations = operations.reset_index()
-        issues.extend(_shared_operations(operations))
-    else:
-        operations = pd.DataFrame(
-            columns=[
-                "territory",
-                "operation_id",
-                "operation_libelle",
-                "donneur_ordre",
-                "type_clause",
-                "hours_forecast",
-            ]
-        )
 
-    # ---- hours lines
-    lines = _stack(validated, "contrats")
-    if not len(lines):  # no hours at all: the same columns, no rows, so every table is empty
-        text = pd.ArrowDtype(pa.string())
-        lines = pd.DataFrame(
-            {c: pd.Series(dtype=text) for c in ("participant_id", *PROVENANCE_TEXT)}
-            | {"_row": pd.Series(dtype="int64")}
+def _forecasts(data: _Inputs, forced: str) -> Forecasts:
+    """Forecast items at the level each sheet gives them, the newest export's for each
+    operation (or contract)."""
+    rows = data.ops_rows
+    if not len(rows):
+        empty = pd.DataFrame(
+            {
+                "territory": [],
+                "operation_id": [],
+                "contract": [],
+                "hours": [],
+                "_file": [],
+                "_sheet": [],
+            }
         )
-    lines["territory"] = _territory(lines, territories)
-    for col in (
-        "contrat_id",
-        "operation_id",
-        "entreprise",
-        "siret",
-        "type_contrat",
-        "date_debut",
-        "date_fin",
-        "mois",
-        "heures_realisees",
-        "situation_sortie",
-        "type_employeur",
-        "modalite",
-        "duree_mois",
-    ):
-        if col not in lines:  # a column the export lacks: empty, with the dtype it would have
-            lines[col] = _empty_column(col, lines.index)
+        return Forecasts(empty.astype({"contract": "int64", "hours": "float64"}), {})
+    # the contract of each operation row, when its sheet also holds the contract lines
+    lines = data.lines
+    row_key = _combined_codes(
+        [
+            pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
+            for c in ("_file", "_sheet")
+        ]
+        + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
+    )
+    line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
+    contract_of = np.full(int(row_key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    contract_of[line_key] = lines["contract_key"].to_numpy(dtype=np.int64)
+    found = forecast_items(rows, contract_of[op_key], None if forced == "auto" else forced)
+    data.issues += found.issues
+    items = found.items
+    ops = canonical_ids(items["operation_id"])
+    # an operation given at the operation level somewhere keeps that (the operation's own)
+    op_level = items["contract"] < 0
+    op_pairs = pd.MultiIndex.from_arrays([items["territory"], ops])
+    has_op_level = op_pairs.isin(op_pairs[op_level.to_numpy()])
+    items = items[op_level.to_numpy() | ~has_op_level].reset_index(drop=True)
+    ops = canonical_ids(items["operation_id"])
+    keep = newest_only(
+        [items["territory"], ops, items["contract"]], items, data.ranks, Superseded()
+    )
+    found.items = items[keep].reset_index(drop=True)
+    return found
+
+
+def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:
+    """One row per (territory, operation): its label, contracting authority and clause type
+    from the newest export that has it, its forecast summed over its items."""
+    rows = data.ops_rows
+    columns = ["territory", "operation_id", "operation_libelle", "donneur_ordre", "type_clause"]
+    if not len(rows):
+        return pd.DataFrame(columns=[*columns, "hours_forecast"])
+    keep = newest_only(
+        [rows["territory"], canonical_ids(rows["operation_id"])],
+        rows,
+        data.ranks,
+        data.superseded,
+    )
+    rows = data.ops_rows = rows[keep]
+    grouped = rows.groupby(["territory", "operation_id"], sort=True)
+    operations = grouped.agg(
+        operation_libelle=("operation_libelle", "first"),
+        donneur_ordre=("donneur_ordre", "first"),
+        type_clause=("type_clause", "first"),
+    )
+    items = forecasts.items
+    forecast = items.groupby(["territory", "operation_id"])["hours"].sum(min_count=1)
+    operations["hours_forecast"] = forecast.reindex(operations.index).to_numpy()
+    operations = operations.reset_index()
+    data.issues.extend(_shared_operations(operations))
+    return operations
+
+
+def _finish_lines(
+    data: _Inputs,
+    people: pd.DataFrame,
+    spec: Spec,
+    contract_rules: ContractRules | None,
+    non_work_pattern: str | None,
+) -> pd.DataFrame:
+    """Person key, contract family, work or not and company code of each line."""
+    lines, parts = data.lines, data.parts
     if len(parts):
         person_key, unknown = _line_people(lines, parts)
     else:
@@ -331,13 +593,12 @@ def merge(
     if unknown.any() and len(parts):
         firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
         for _, row in firsts.head(1000).iterrows():
-            issues.append(_at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"])))
+            data.issues.append(
+                _at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"]))
+            )
     if unknown.any():
         person_key[unknown] = _local_key(lines[unknown])
     lines["person_key"] = person_key.astype("string")
-    start_month = _format_dates(lines["date_debut"], "%Y-%m")
-    lines["month"] = lines["mois"].astype("string").fillna(start_month)
-    lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
     rules = contract_rules or load_contract_rules()
     kinds, distinct_kinds = pd.factorize(lines["type_contrat"].astype("string"))
     kind_values = pd.Series(distinct_kinds, dtype="string")
@@ -352,34 +613,18 @@ def merge(
         family_codes[kinds], categories=families.astype(str)
     )
     lines["work"] = np.append(work, UNRECOGNISED not in rules.non_work_families)[kinds]
-    # a contract: its id within the territory, else its participant, operation and start
-    by_id = _combined_codes([lines["territory"], lines["contrat_id"]])
-    by_line = _combined_codes(
-        [lines[c] for c in ("territory", "participant_id", "operation_id", "date_debut")]
-    )
-    lines["contract_key"] = np.where(
-        lines["contrat_id"].notna().to_numpy(dtype=bool),
-        by_id,
-        int(by_id.max(initial=0)) + 1 + by_line,
-    )
     lines["company"] = _company_codes(lines)
-    # people who appear only in contracts still exist, with unknown age and status
-    missing = pd.Index(lines["person_key"].unique()).difference(people.index)
+    return lines
+
+
+def _add_unlisted(people: pd.DataFrame, missing: pd.Index, spec: Spec) -> pd.DataFrame:
+    """People who appear only in contracts still exist, with unknown age and status."""
+    pub_cols = [f"pub_{c}" for c in spec.public_codes]
     if len(missing):
         unlisted = pd.DataFrame(False, index=missing, columns=[*pub_cols, "listed"])
         unlisted.insert(
             len(pub_cols), "date_naissance", pd.Series(pd.NaT, index=missing, dtype="datetime64[s]")
         )
         people = pd.concat([people, unlisted]) if len(people) else unlisted
-    # only what the indicators use: names never leave this function, and a narrow frame
-    # keeps a million lines small
-    lines = lines[[c for c in LINE_COLUMNS if c in lines]]
     people.index.name = "person_key"
-    return Dataset(
-        people=people,
-        lines=lines,
-        operations=operations,
-        issues=issues,
-        duplicates=duplicates,
-        people_by_territory=people_by_territory,
-    )
+    return people

@@ -81,14 +81,18 @@ def discover(
             issues.append(make_issue("FILE_NOT_FOUND", file=str(root)))
             continue
         if root.is_file():
-            candidates: list[tuple[Path, str]] = [(root, root.stem)]
+            from clausekit.selection import name_without_date
+
+            candidates: list[tuple[Path, str]] = [(root, name_without_date(root.stem))]
         else:
+            from clausekit.selection import name_without_date
+
             candidates = []
             for path in sorted(root.rglob("*")):
                 if not path.is_file() or path.suffix.lower() not in SPREADSHEET_SUFFIXES:
                     continue
                 rel = path.relative_to(root)
-                hint = rel.parts[0] if len(rel.parts) > 1 else path.stem
+                hint = rel.parts[0] if len(rel.parts) > 1 else name_without_date(path.stem)
                 candidates.append((path, hint))
         for path, hint in candidates:
             display = str(path)
@@ -390,11 +394,14 @@ def _excel_result(
 
 
 def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
-    """The same export dropped twice in a folder ("export (1).xlsx") is read once:
-    byte-identical files would otherwise count every hour twice."""
+    """The same export dropped twice in a folder ("export (1).xlsx") is read once, under its
+    newest name: byte-identical files would otherwise count every hour twice."""
+    from clausekit.selection import export_date
+
     seen: dict[str, str] = {}
     kept = []
-    for source in sources:
+    newest_first = sorted(sources, key=lambda s: export_date(s.path, s.display), reverse=True)
+    for source in newest_first:
         digest = hashlib.sha256()
         try:
             with source.path.open("rb") as fh:
@@ -409,7 +416,8 @@ def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
             continue
         seen[key] = source.display
         kept.append(source)
-    return kept
+    order = {id(source): position for position, source in enumerate(sources)}
+    return sorted(kept, key=lambda source: order[id(source)])
 
 
 def _add_preflight(file: FileRead, check: Preflight) -> dict[str, list[Issue]]:

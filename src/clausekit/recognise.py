@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ from clausekit.parse import (
     parse_months,
 )
 from clausekit.read import RawSheet
+from clausekit.selection import title_date
 from clausekit.spec import Spec
 
 HEADER_SEARCH_ROWS = 30
@@ -55,6 +57,7 @@ class Recognised:
     header_labels: list[str] = field(default_factory=list)  # by position
     # how each canonical column was matched: alias, normalisation, mapping, id/label...
     rules: dict[str, str] = field(default_factory=dict)
+    extraction_date: datetime | None = None  # written in the title rows above the header
 
     released_rows: int | None = None  # rows read, kept when the raw cells are released
 
@@ -454,4 +457,5 @@ def recognise(
         skipped=skipped,
         sheet_errors=sheet_errors,
         issues=issues,
+        extraction_date=title_date([" ".join(head[r]) for r in head if r < header]),
     )

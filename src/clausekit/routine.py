@@ -1,8 +1,8 @@
 """The monthly routine: turn a config file (clausekit.toml) and the command-line options into
 one run plan: which files, which territories, which period, where to write, what to record.
 
-``consolidate`` with no paths consolidates every configured territory; when a territory drops
-several exports of the same table, the newest wins and the others are reported as ignored.
+``consolidate`` with no paths consolidates every configured territory. Successive exports of a
+territory are all read: the merge keeps each line from the newest export that holds it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 from clausekit.config import Config, find_config, load_config, parse_period
 from clausekit.errors import UsageError
 from clausekit.options import InputOptions, RunOptions
-from clausekit.selection import select_exports
 
 DEFAULT_OUTPUT = Path("rapport")
 
@@ -52,7 +51,6 @@ def plan(
     if period:
         start, end = parse_period(period)
         settings = replace(settings, period_start=start, period_end=end)
-    ignored: tuple[tuple[Path, str], ...] = ()
     if not paths:
         if not config.territories:
             raise UsageError(
@@ -60,9 +58,7 @@ def plan(
                 "consolider (ex. clausekit consolidate exports/) ou créez un clausekit.toml "
                 "avec clausekit init."
             )
-        files = [f for group in config.inputs().values() for f in group]
-        selection = select_exports(files, lambda p: config.territory_of(p) or p.parent.name)
-        paths, ignored = list(selection.used), tuple(selection.ignored)
+        paths = list(dict.fromkeys(f for group in config.inputs().values() for f in group))
         if not paths:
             raise UsageError(
                 "Aucun export trouvé dans les dossiers des territoires configurés : "
@@ -78,7 +74,6 @@ def plan(
     inputs = InputOptions(
         territory_of=config.territory_of if config.territories else None,
         column_maps={t.name: t.columns for t in config.territories if t.columns},
-        ignored=ignored,
     )
     out_dir = output or config.output or DEFAULT_OUTPUT
     return Plan(paths, out_dir, run, inputs, config)

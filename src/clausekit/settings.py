@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 AGE_REFERENCES = ("first_contract_start", "period_start")
+# at which level the forecast hours of an export are read: decided per sheet from the data
+# (auto), or forced: once per operation, or once per contract and summed per operation
+FORECAST_LEVELS = ("auto", "operation", "contract")
 
 # Programmes followed "all contracting authorities together" (DOMAIN.md §1): a contracting
 # authority belongs to a programme when its name contains one of these names (case, accents
@@ -32,6 +35,7 @@ class Settings:
     # contract types whose hours are not work hours, besides schemas/contract_types.toml's
     # families marked work_hours = false (labels or regular expressions, clausekit.toml)
     non_work_contracts: tuple[str, ...] = DEFAULT_NON_WORK
+    forecast_level: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -85,10 +85,14 @@ def _clean_id(raw: pd.Series) -> pd.Series:
 class _Collector:
     """Collects cell issues, capping their number per column."""
 
-    def __init__(self, rec: Recognised) -> None:
+    def __init__(self, rec: Recognised, soft: frozenset[str] = frozenset()) -> None:
         self.rec = rec
         self.issues: list[Issue] = []
         self.bad_rows: dict[int, list[str]] = {}
+        # optional columns of a participants row: a wrong value there is reported and left
+        # blank, the row is kept (a bad cell is not a lost person)
+        self.soft = soft
+        self.blank: dict[str, set[int]] = {}
         # a sheet about people: any free-text cell may hold a name or a birth date, so no
         # value of it is ever copied into an issue (except Excel error literals)
         self.private = "participants" in rec.kinds
@@ -101,9 +105,12 @@ class _Collector:
             return
         label = self.rec.labels.get(column, column)
         error = make_issue(code).severity == "error"
+        soft = column in self.soft
+        if error and soft:
+            self.blank.setdefault(column, set()).update(int(r) for r in rows)
         for n, row in enumerate(rows):
             row = int(row)
-            if error:
+            if error and not soft:
                 self.bad_rows.setdefault(row, []).append(f"{label} : {code}")
             if n < MAX_ISSUES_PER_COLUMN:
                 hide = self.private and code != "VALUE_EXCEL_ERROR"
@@ -362,9 +369,35 @@ def _wide_hours(
     return wide
 
 
+def _soft_columns(rec: Recognised, spec: Spec) -> frozenset[str]:
+    """The optional columns of a participants sheet that no other table of it uses."""
+    if "participants" not in rec.kinds:
+        return frozenset()
+    others = {
+        c.name for kind in rec.kinds if kind != "participants" for c in spec.tables[kind].columns
+    }
+    optional = {
+        c.name
+        for c in spec.tables["participants"].columns
+        if not c.required and not c.not_null and c.name not in others
+    }
+    return frozenset(optional | {c for c in rec.data.columns if c.startswith(PUBLIC_PREFIX)})
+
+
+def _blank_soft_cells(tables: dict[str, pd.DataFrame], out: _Collector) -> None:
+    """Wrong values of optional participants columns are left blank (already reported)."""
+    for column, rows in out.blank.items():
+        for table in tables.values():
+            if column in table:
+                where = table.index.intersection(pd.Index(sorted(rows)))
+                if len(where):
+                    missing = pd.NaT if table[column].dtype.kind == "M" else pd.NA
+                    table.loc[where, column] = missing
+
+
 def validate(rec: Recognised, spec: Spec) -> Validated:
     """Type, check and split the rows of one recognised sheet."""
-    out = _Collector(rec)
+    out = _Collector(rec, _soft_columns(rec, spec))
     data = rec.data
     # each column is encoded once (its distinct values), for every check and parser below
     read = {column: Cells(data[column]) for column in data.columns}
@@ -434,6 +467,7 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
             typed = typed[typed["heures_realisees"].notna()]
         tables[kind] = typed.join(provenance)
 
+    _blank_soft_cells(tables, out)
     bad = dict(out.bad_rows)
     if sheet_rejects:
         for row in data.index:

@@ -1,0 +1,248 @@
+"""Stage 4a — reconcile the exports of a territory before they are merged.
+
+- **Successive exports are not added**: the same line (territory, contract, month),
+  participant or operation met in several exports counts once, from the newest export
+  (:mod:`clausekit.selection` dates them).
+- **Ids that lost their leading zeros** (``00000181`` in one table, ``181`` in another, as
+  Excel does) are the same id within a territory.
+- **Forecast hours at the level the export gives them**: repeated per operation (counted once
+  per operation) or per contract (an operation's forecast is the sum of its contracts').
+
+Everything here works on integer codes (no per-group Python loop over the rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from clausekit.errors import Issue, make_issue
+from clausekit.selection import ExportDate
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+LEVEL_OPERATION = "operation"
+LEVEL_CONTRACT = "contract"
+LEVEL_CONFLICT = "conflict"
+
+
+def codes_of(columns: Sequence[pd.Series]) -> Ints:
+    """One integer per distinct combination of the columns' values (missing is a value)."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
+    return code.astype(np.int64, copy=False)
+
+
+def canonical_ids(ids: pd.Series) -> pd.Series:
+    """Ids as compared: an all-digit id without its leading zeros (``00181`` → ``181``)."""
+    text = ids.astype("string")
+    digits = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    if not digits.any():
+        return text
+    stripped = text.str.lstrip("0").mask(text.str.fullmatch(r"0+").fillna(False), "0")
+    return text.mask(digits, stripped)
+
+
+# --------------------------------------------------------------------------- newest export
+
+
+@dataclass
+class Superseded:
+    """Rows of older exports replaced by the same rows of a newer one, per (file, sheet)."""
+
+    rows: dict[tuple[str, str], int] = field(default_factory=dict)  # rows replaced
+    by: dict[str, str] = field(default_factory=dict)  # file -> the newer file (most rows)
+    emptied: set[str] = field(default_factory=set)  # files none of whose rows is left
+
+    def add(self, file: str, sheet: str, rows: int, newer: str) -> None:
+        self.rows[file, sheet] = self.rows.get((file, sheet), 0) + rows
+        self.by.setdefault(file, newer)
+
+    def per_file(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (file, _), rows in sorted(self.rows.items()):
+            out[file] = out.get(file, 0) + rows
+        return out
+
+
+def newest_only(
+    keys: Sequence[pd.Series], frame: pd.DataFrame, ranks: dict[str, int], superseded: Superseded
+) -> Bools:
+    """Which rows of ``frame`` to keep: for each key, the rows of the newest export holding it
+    (several rows of that export are all kept). The rows replaced go to ``superseded``."""
+    n = len(frame)
+    if n == 0 or len(set(ranks.values())) <= 1:
+        return np.ones(n, dtype=bool)
+    key = codes_of(list(keys))
+    file_codes, file_names = pd.factorize(frame["_file"].astype("string"), use_na_sentinel=False)
+    rank_of_file = np.array([ranks.get(str(f), -1) for f in file_names], dtype=np.int64)
+    rank = rank_of_file[file_codes]
+    best = np.full(int(key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    np.maximum.at(best, key, rank)
+    keep = rank == best[key]
+    if not keep.all():
+        newest_file = {r: f for f, r in ranks.items()}
+        lost = ~keep
+        pairs = pd.DataFrame(
+            {
+                "file": frame["_file"].astype("string").to_numpy()[lost],
+                "sheet": frame["_sheet"].astype("string").fillna("").to_numpy()[lost],
+                "newer": best[key[lost]],
+            }
+        )
+        counted = pairs.value_counts().reset_index(name="n").sort_values(["file", "sheet", "n"])
+        for file, sheet, newer, rows in counted.itertuples(index=False):
+            superseded.add(str(file), str(sheet), int(rows), newest_file[int(newer)])
+    return keep
+
+
+def export_ranks(dates: dict[str, ExportDate]) -> dict[str, int]:
+    """The order of the exports, oldest first (date, then modification time, then name)."""
+    return {name: rank for rank, (name, _) in enumerate(sorted(dates.items(), key=lambda d: d[1]))}
+
+
+# --------------------------------------------------------------------------- ids and zeros
+
+
+def align_ids(
+    territory: pd.Series,
+    ids: pd.Series,
+    ref_territory: pd.Series,
+    ref_ids: pd.Series,
+) -> tuple[pd.Series, Bools]:
+    """``ids`` written as ``ref_ids`` writes them when they differ only by leading zeros
+    (same territory), and which rows were matched that way."""
+    own = pd.DataFrame({"t": territory.astype("string"), "i": ids.astype("string")})
+    ref = pd.DataFrame({"t": ref_territory.astype("string"), "i": ref_ids.astype("string")})
+    ref = ref.dropna().drop_duplicates()
+    exact = pd.MultiIndex.from_frame(ref)
+    pairs = own.drop_duplicates().dropna()
+    missing = pairs[~pd.MultiIndex.from_frame(pairs).isin(exact)]
+    if not len(missing) or not len(ref):
+        return ids, np.zeros(len(ids), dtype=bool)
+    ref = ref.assign(c=canonical_ids(ref["i"]).to_numpy())
+    ref = ref.drop_duplicates(["t", "c"])
+    missing = missing.assign(c=canonical_ids(missing["i"]).to_numpy())
+    found = missing.merge(ref, on=["t", "c"], suffixes=("", "_ref"))
+    if not len(found):
+        return ids, np.zeros(len(ids), dtype=bool)
+    lookup = pd.Series(found["i_ref"].to_numpy(), index=pd.MultiIndex.from_frame(found[["t", "i"]]))
+    position = lookup.index.get_indexer(pd.MultiIndex.from_frame(own))
+    matched = position >= 0
+    aligned = ids.astype("string").copy()
+    aligned[matched] = lookup.to_numpy()[position[matched]]
+    return aligned, matched
+
+
+def zeros_issues(files: pd.Series, matched: Bools, ids: pd.Series, what: str) -> list[Issue]:
+    """One warning per file: how many distinct ids were matched despite their leading zeros."""
+    if not matched.any():
+        return []
+    frame = pd.DataFrame({"file": files[matched].astype("string"), "id": ids[matched]})
+    counts = frame.drop_duplicates().groupby("file", sort=True)["id"].nunique()
+    return [
+        make_issue("ID_ZEROS_MATCHED", file=str(file), count=int(n), what=what)
+        for file, n in counts.items()
+    ]
+
+
+# --------------------------------------------------------------------------- forecasts
+
+
+@dataclass
+class Forecasts:
+    """Forecast hours as the exports give them: one item per operation (operation level) or
+    per contract (contract level), each counted once."""
+
+    items: pd.DataFrame  # territory, operation_id, contract (-1: operation level), hours, _file
+    levels: dict[tuple[str, str], str]  # (file, sheet) -> level read
+    issues: list[Issue] = field(default_factory=list)
+
+
+def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None) -> Forecasts:
+    """Decide, sheet by sheet, at which level the forecast column is given, and return the
+    forecast items. ``rows``: operation rows with territory, operation_id, heures_prevues and
+    provenance; ``contract``: the contract of each row (-1: the sheet has no contracts).
+
+    Operation level: the values repeat on every row of an operation. Contract level: they
+    differ between the contracts of an operation and repeat on each contract's rows. A sheet
+    that fits neither reading raises FORECAST_CONFLICT (the largest value per operation)."""
+    has = rows["heures_prevues"].notna().to_numpy(dtype=bool)
+    sheet = codes_of([rows["_file"], rows["_sheet"]])
+    op = codes_of([rows["territory"], rows["operation_id"]])
+    value = rows["heures_prevues"].to_numpy(dtype=np.float64, na_value=np.nan)
+    frame = pd.DataFrame({"sheet": sheet, "op": op, "contract": contract, "value": value})[has]
+    per_op = frame.groupby(["sheet", "op"])["value"].nunique()
+    varies_op = per_op[per_op > 1].reset_index()["sheet"].unique()
+    with_contracts = frame[frame["contract"] >= 0]
+    per_contract = with_contracts.groupby(["sheet", "op", "contract"])["value"].nunique()
+    varies_contract = per_contract[per_contract > 1].reset_index()["sheet"].unique()
+    contracts_of = with_contracts.groupby("sheet")["contract"].size()
+    levels: dict[int, str] = {}
+    for s in np.unique(frame["sheet"]):
+        if forced == LEVEL_OPERATION or (s not in varies_op and forced != LEVEL_CONTRACT):
+            levels[s] = LEVEL_OPERATION if s not in varies_op else LEVEL_CONFLICT
+        elif s in contracts_of.index and s not in varies_contract:
+            levels[s] = LEVEL_CONTRACT
+        else:
+            levels[s] = LEVEL_CONFLICT
+    level = frame["sheet"].map(levels)
+    by_contract = frame[level == LEVEL_CONTRACT].drop_duplicates(["sheet", "op", "contract"])
+    by_op = frame[level != LEVEL_CONTRACT]
+    issues = _conflicts(rows, by_op[by_op["sheet"].map(levels) == LEVEL_CONFLICT])
+    by_op = by_op.sort_values("value").drop_duplicates(["sheet", "op"], keep="last")
+    chosen = pd.concat([by_op.assign(contract=-1), by_contract]).sort_index()
+    source = rows.iloc[chosen.index] if len(chosen) else rows.iloc[0:0]
+    items = pd.DataFrame(
+        {
+            "territory": source["territory"].to_numpy(),
+            "operation_id": source["operation_id"].to_numpy(),
+            "contract": chosen["contract"].to_numpy(dtype=np.int64),
+            "hours": chosen["value"].to_numpy(dtype=np.float64),
+            "_file": source["_file"].to_numpy(),
+            "_sheet": source["_sheet"].to_numpy(),
+        }
+    )
+    first = pd.DataFrame({"sheet": sheet, "f": rows["_file"], "s": rows["_sheet"]})
+    names = first.drop_duplicates("sheet").set_index("sheet")
+    named = {(str(names.at[s, "f"]), str(names.at[s, "s"])): lv for s, lv in levels.items()}
+    return Forecasts(items, named, issues)
+
+
+def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
+    """One short FORECAST_CONFLICT per operation whose values fit neither reading: how many
+    distinct values and their range, at the operation's first row."""
+    if not len(frame):
+        return []
+    stats = frame.groupby(["sheet", "op"]).agg(
+        n=("value", "nunique"), low=("value", "min"), high=("value", "max")
+    )
+    stats = stats[stats["n"] > 1]
+    first = frame.reset_index().groupby(["sheet", "op"])["index"].min()
+    issues = []
+    for key, row in stats.iterrows():  # one per conflicting operation (a few at most)
+        record = rows.iloc[int(first.at[key])]  # type: ignore[index,arg-type]
+        issues.append(
+            make_issue(
+                "FORECAST_CONFLICT",
+                file=record["_file"],
+                sheet=record["_sheet"],
+                row=int(record["_row"]),
+                value=str(record["operation_id"]),
+                count=int(row["n"]),
+                low=_hours(row["low"]),
+                high=_hours(row["high"]),
+            )
+        )
+    return issues
+
+
+def _hours(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
