@@ -472,3 +472,31 @@ def test_operations_outside_the_period_are_not_in_it(tmp_path: Path) -> None:
     assert [o["operation_id"] for o in report["by_operation"]] == ["OP2025"]
     whole = report_for([path])  # no period asked: every operation of the data
     assert whole["totals"]["hours_forecast"] == 1050.0
+
+
+# --------------------------------------------------------------------------- the terminal
+
+
+def test_the_terminal_ends_with_a_summary_one_can_act_on(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clausekit.cli import app
+
+    folder = tmp_path / "exports" / "Lens"
+    monthly_export(folder / "export_2025-05.xlsx", [line("C1", "05/2025", 80)])
+    monthly_export(
+        folder / "export_2025-06.xlsx",
+        [line("C1", "05/2025", 80), line("C1", "06/2025", 75), line("C7", "06/2025", 9, "P9")],
+    )
+    result = CliRunner().invoke(
+        app, ["consolidate", str(tmp_path / "exports"), "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 1, result.output
+    out = " ".join(result.output.split())
+    # May: 2 participants + 1 line + 1 operation; June: 2 + 3 + 1
+    assert "Lignes : 10 lues, 10 acceptées, 0 rejetées, 0 ignorées" in out
+    assert "Avertissements qui changent les chiffres" in out
+    assert "1 fois, par exemple : Le participant « P9 » des contrats est absent" in out
+    assert "Fichier écarté : export_2025-05.xlsx (remplacé par un export plus récent" in out
+    assert "À consulter :" in out and "rejets.csv" in out
+    assert "PARTICIPANT_UNKNOWN" not in out.split("Lignes :")[1]  # words, not codes

@@ -188,6 +188,9 @@ def consolidate(
     elif not quiet:
         for path in result.outputs:
             console.print(f"Écrit : {path}", markup=False)
+    if not quiet:
+        for text in render.closing_summary(result, todo.out_dir):
+            console.print(text, markup=False)
     _log(log_format, render.log_record(result, code, time.monotonic() - started, todo.out_dir))
     raise typer.Exit(int(code))
 

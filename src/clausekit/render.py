@@ -100,3 +100,52 @@ def log_record(result: Any, code: int, seconds: float, out_dir: Path) -> dict[st
         "report_written": bool(result.outputs),
         "output": str(out_dir),
     }
+
+
+def closing_summary(result: Any, out_dir: Path) -> list[str]:
+    """The few French lines a facilitator acts on at the end of a run: rows, the warnings
+    that change the figures, files set aside, territories without a usable table, where to
+    look."""
+    from clausekit.errors import WARNINGS_THAT_MATTER
+
+    report = result.report
+    sources = report["sources"]
+    read = sum(s["rows_read"] for s in sources)
+    rejected = sum(s["rows_rejected"] for s in sources)
+    skipped = sum(s["rows_skipped"] for s in sources)
+    lines = [
+        f"Lignes : {read} lues, {read - rejected - skipped} acceptées, {rejected} rejetées, "
+        f"{skipped} ignorées (lignes vides ou de total)."
+    ]
+    issues = result.checked.issues
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        lines.append(f"Erreurs : {len(errors)} cellule(s) ou fichier(s) à corriger.")
+    matters: dict[str, list[Any]] = {}
+    for issue in issues:
+        if issue.code in WARNINGS_THAT_MATTER:
+            matters.setdefault(issue.code, []).append(issue)
+    if matters:
+        lines.append("Avertissements qui changent les chiffres :")
+        for found in matters.values():
+            lines.append(f"  - {len(found)} fois, par exemple : {found[0].message}")
+    for ignored in report["inputs"]["ignored"]:
+        lines.append(f"Fichier écarté : {Path(ignored['file']).name} ({ignored['reason']}).")
+    for source in sources:
+        if source.get("rows_superseded"):
+            lines.append(
+                f"{Path(source['file']).name} ({source['sheet']}) : {source['rows_superseded']} "
+                "ligne(s) remplacée(s) par un export plus récent."
+            )
+    used = {s["territory"] for s in sources if s["rows_accepted"]}
+    empty = sorted({s["territory"] for s in sources} - used)
+    if empty:
+        lines.append("Territoires sans table exploitable : " + ", ".join(empty) + ".")
+    for name in result.checked.unreadable:
+        lines.append(f"Fichier illisible : {Path(name).name}.")
+    if rejected or errors or matters:
+        lines.append(
+            f"À consulter : {out_dir / 'rejets.csv'} (lignes rejetées) et la feuille "
+            "« Anomalies » du rapport."
+        )
+    return lines
