@@ -303,6 +303,66 @@ def validate(
     raise typer.Exit(int(code))
 
 
+@app.command()
+def inspect(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Exports (.xlsx, .xls, .ods, .csv) ou dossiers.")
+    ],
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            "-m",
+            help='Associer un en-tête à un champ, répétable : --map "Ref bénéf.=participant" '
+            "(champ par son nom ou en français).",
+        ),
+    ] = None,
+    snippet: Annotated[
+        bool,
+        typer.Option(
+            "--config-snippet",
+            help="Écrire le bloc [colonnes] de clausekit.toml : les colonnes de --map, et les "
+            "colonnes non reconnues avec le champ le plus proche, en commentaire.",
+        ),
+    ] = False,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Sortie : texte (lisible) ou json (programmes).")
+    ] = "texte",
+    config: ConfigOption = None,
+    debug: Debug = False,
+) -> None:
+    """Expliquer ce que clausekit comprend de chaque feuille et de chaque colonne.
+
+    Exemple : clausekit inspect export.xlsx --map "Ref bénéf.=participant" --config-snippet
+    """
+    import os
+
+    from clausekit import inspect as explain
+    from clausekit import routine
+
+    try:
+        if format not in ("texte", "json"):
+            raise _usage(f"Format « {format} » inconnu : choisissez texte ou json.")
+        conf = routine.load(config, Path.cwd(), os.environ)
+        _config_warnings(conf, quiet=format == "json")
+        mapping = explain.parse_maps(maps or [])
+        reports = explain.inspect_files(paths, config=conf, maps=mapping)
+    except ClausekitError as exc:
+        _fail(exc, debug)
+        return
+    if format == "json":
+        payload = [r.to_dict() for r in reports]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write("".join(f"{line}\n" for line in explain.render_text(reports)))
+    if snippet:
+        if format != "json":
+            sys.stdout.write("\nÀ copier dans clausekit.toml :\n\n")
+        sys.stdout.write(explain.config_snippet(reports, mapping))
+    code = ExitCode.UNREADABLE if any(r.unreadable for r in reports) else ExitCode.OK
+    raise typer.Exit(int(code))
+
+
 def _usage(message: str) -> ClausekitError:
     from clausekit.errors import UsageError
 
