@@ -92,11 +92,13 @@ def test_template_documents_every_key() -> None:
     text = init_template()
     for key in (
         "[rapport]",
-        "etp_hours",
-        "age_reference",
-        "age_limit",
-        "min_hours_participant",
-        "non_work_contracts",
+        "heures_etp",
+        "date_age",
+        "debut_premier_contrat",
+        "debut_periode",
+        "age_limite",
+        "heures_min_participant",
+        "contrats_hors_travail",
         "[programmes]",
         "[sortie]",
         "[periode]",
@@ -106,9 +108,10 @@ def test_template_documents_every_key() -> None:
         "fichiers",
         "colonnes",
         "[historique]",
+        "[colonnes]",
         "[pseudonymisation]",
-        "secret_env",
-        "secret_file",
+        "variable_secret",
+        "fichier_secret",
     ):
         assert key in text, key
 
@@ -123,16 +126,20 @@ def test_template_examples_are_valid_once_uncommented(tmp_path: Path) -> None:
         '# fichiers = ["exports/henin_*.xlsx", "exports/henin_*.csv"]',
         '# [territoires."Hénin-Carvin".colonnes]',
         '# "Nb h. effectives" = "heures_realisees"',
-        '# "Réf. salarié" = "participant_id"',
+        '# "Réf. salarié" = "participant"',
+        '# "Nb h. effectives" = "heures réalisées"',
     ):
         assert line in text
-        text = text.replace(line, line[2:])
+        text = text.replace(line, line[2:], 1)
     config = load_config(write(tmp_path, text))
+    assert config.warnings == ()
     assert [t.name for t in config.territories] == ["Lens-Liévin", "Hénin-Carvin"]
+    assert config.columns == {"Nb h. effectives": "heures_realisees"}
     assert config.columns_for("Hénin-Carvin") == {
         "Nb h. effectives": "heures_realisees",
         "Réf. salarié": "participant_id",
     }
+    assert config.columns_for("Lens-Liévin") == {"Nb h. effectives": "heures_realisees"}
 
 
 def test_write_init_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -153,11 +160,11 @@ def test_write_init_refuses_to_overwrite(tmp_path: Path) -> None:
 
 FULL = """
 [rapport]
-etp_hours = 1600.5
-age_reference = "period_start"
-age_limit = 30
-min_hours_participant = 0
-non_work_contracts = ["PMSMP", "Période d'immersion", "^stage"]
+heures_etp = 1600.5
+date_age = "debut_periode"
+age_limite = 30
+heures_min_participant = 0
+contrats_hors_travail = ["PMSMP", "Période d'immersion", "^stage"]
 
 [programmes]
 ERBM = ["Maisons & Cités", "SIA Habitat"]
@@ -183,7 +190,7 @@ fichiers = ["depot/artois_*.xlsx", "depot/artois_*.csv"]
 base = "/var/lib/clausekit/historique.sqlite"
 
 [pseudonymisation]
-secret_env = "MON_SECRET"
+variable_secret = "MON_SECRET"
 """
 
 
@@ -259,12 +266,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 x = 1
 
 [rapport]
-etp_heures = 1607
-etp_hours = "1607"
-age_limit = 26.5
-age_reference = "period_star"
-min_hours_participant = -1
-non_work_contracts = "PMSMP"
+heure_etp = 1607
+heures_etp = "1607"
+age_limite = 26.5
+date_age = "debut_period"
+heures_min_participant = -1
+contrats_hors_travail = "PMSMP"
 
 [programmes]
 ERBM = []
@@ -282,25 +289,28 @@ fichier = ["a.xlsx"]
 [territoires.Artois.colonnes]
 "Nb h" = "heures_realises"
 
+[colonnes]
+"Réf" = "bénéficiaire"
+
 [territoires.Vide]
 """,
     )
     columns = ", ".join(canonical_columns())
     assert check_config(path) == [
         "« [raport] » : section inconnue. Vouliez-vous dire « [rapport] » ? Sections admises : "
-        "[rapport], [programmes], [sortie], [periode], [territoires], [historique], "
+        "[rapport], [programmes], [sortie], [periode], [colonnes], [territoires], [historique], "
         "[pseudonymisation].",
-        "« rapport.etp_heures » : clé inconnue. Vouliez-vous dire « etp_hours » ? Clés admises "
-        "dans [rapport] : etp_hours, age_reference, age_limit, min_hours_participant, "
-        "non_work_contracts, niveau_previsions.",
-        "« rapport.etp_hours » : attendu un nombre supérieur à 0, trouvé '1607' (texte). "
-        "Écrivez par exemple etp_hours = 1607.",
-        "« rapport.min_hours_participant » : attendu un nombre supérieur ou égal à 0, trouvé -1 "
-        "(nombre). Écrivez par exemple min_hours_participant = 1.",
-        "« rapport.age_limit » : attendu un nombre entier d'années entre 1 et 99, trouvé 26.5. "
-        "Écrivez par exemple age_limit = 26.",
-        "« rapport.age_reference » : valeur 'period_star' inconnue. Vouliez-vous dire "
-        "« period_start » ? Valeurs admises : first_contract_start, period_start.",
+        "« rapport.heure_etp » : clé inconnue. Vouliez-vous dire « heures_etp » ? Clés admises "
+        "dans [rapport] : heures_etp, date_age, age_limite, heures_min_participant, "
+        "contrats_hors_travail, niveau_previsions.",
+        "« rapport.heures_etp » : attendu un nombre supérieur à 0, trouvé '1607' (texte). "
+        "Écrivez par exemple heures_etp = 1607.",
+        "« rapport.heures_min_participant » : attendu un nombre supérieur ou égal à 0, trouvé -1 "
+        "(nombre). Écrivez par exemple heures_min_participant = 1.",
+        "« rapport.age_limite » : attendu un nombre entier d'années entre 1 et 99, trouvé 26.5. "
+        "Écrivez par exemple age_limite = 26.",
+        "« rapport.date_age » : valeur 'debut_period' inconnue. Vouliez-vous dire "
+        "« debut_periode » ? Valeurs admises : debut_premier_contrat, debut_periode.",
         "« programmes.ERBM » : attendu une liste non vide de donneurs d'ordre, trouvé []. "
         'Écrivez par exemple ERBM = ["Maisons & Cités", "SIA Habitat"].',
         "« sortie.dossier » : attendu un texte non vide entre guillemets, trouvé 12 (nombre). "
@@ -308,21 +318,23 @@ fichier = ["a.xlsx"]
         "« periode.regle » : règle « dernier_mois » inconnue. Vouliez-vous dire "
         "« dernier_mois_complet » ? Valeurs admises : dernier_mois_complet, annee_en_cours, "
         "tout, ou une période explicite AAAA-MM:AAAA-MM (ex. 2025-01:2025-06).",
+        "« colonnes » : « bénéficiaire » (en-tête « Réf ») n'est pas un champ connu. Champs "
+        f"connus (nom ou libellé français) : {columns}.",
         "« territoires.Artois.fichier » : clé inconnue. Vouliez-vous dire « fichiers » ? Clés "
         "admises dans [territoires.Artois] : dossier, fichiers, colonnes.",
         f"« territoires.Artois.dossier » : dossier introuvable : {tmp_path / 'exports/Artois'}. "
         "Créez-le ou corrigez le chemin (un chemin relatif part du dossier de clausekit.toml).",
-        "« territoires.Artois.colonnes » : « heures_realises » (en-tête « Nb h ») n'est pas une "
-        "colonne connue. Vouliez-vous dire « heures_realisees » ? Colonnes connues : "
-        f"{columns}.",
+        "« territoires.Artois.colonnes » : « heures_realises » (en-tête « Nb h ») n'est pas un "
+        "champ connu. Vouliez-vous dire « heures_realisees » ? Champs connus (nom ou libellé "
+        f"français) : {columns}.",
         "« territoires.Vide » : aucune entrée : indiquez le dossier des exports (dossier = "
         '"exports/Vide") ou des motifs de fichiers (fichiers = ["exports/Vide_*.xlsx"]).',
     ]
     with pytest.raises(UsageError) as exc:
         load_config(path)
     message = str(exc.value)
-    assert message.startswith(f"Configuration {path} invalide (13 problème(s)) :\n- « [raport] »")
-    assert message.count("\n- ") == 13
+    assert message.startswith(f"Configuration {path} invalide (14 problème(s)) :\n- « [raport] »")
+    assert message.count("\n- ") == 14
 
 
 def test_empty_programmes_section_means_no_programme(tmp_path: Path) -> None:
@@ -331,29 +343,43 @@ def test_empty_programmes_section_means_no_programme(tmp_path: Path) -> None:
 
 
 def test_a_single_text_is_accepted_as_a_list(tmp_path: Path) -> None:
-    path = write(tmp_path, '[rapport]\nnon_work_contracts = "PMSMP"\n')
+    path = write(tmp_path, '[rapport]\ncontrats_hors_travail = "PMSMP"\n')
     assert load_config(path).non_work_contracts == ("PMSMP",)
 
 
 def test_bad_regex_and_explicit_period(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        '[rapport]\nnon_work_contracts = ["(stage"]\n[periode]\nregle = "2025-13"\n',
+        '[rapport]\ncontrats_hors_travail = ["(stage"]\n[periode]\nregle = "2025-13"\n',
     )
     assert check_config(path) == [
-        "« rapport.non_work_contracts » : expression régulière « (stage » invalide (missing ), "
+        "« rapport.contrats_hors_travail » : expression régulière « (stage » invalide (missing ), "
         'unterminated subpattern at position 0). Écrivez un simple libellé (ex. "PMSMP") ou '
         "corrigez l'expression.",
         "« periode.regle » : Mois « 2025-13 » invalide : le mois va de 01 à 12.",
     ]
 
 
-def test_toml_syntax_error_is_located(tmp_path: Path) -> None:
-    path = write(tmp_path, "[rapport]\netp_hours = 1607\nage_reference = period_start\n")
+def test_toml_syntax_error_is_located_and_said_in_french(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rapport]\nheures_etp = 1607\ndate_age = debut_periode\n")
     assert check_config(path) == [
-        "Syntaxe TOML invalide dans clausekit.toml ligne 3, colonne 17 (Invalid value (at line "
-        '3, column 17)). Vérifiez les guillemets autour des textes ("…"), les crochets des '
-        "sections et qu'une clé n'apparaît qu'une fois."
+        "Syntaxe TOML invalide dans clausekit.toml, ligne 3, colonne 12 : valeur invalide : un "
+        'texte s\'écrit entre guillemets droits ("…").'
+    ]
+    path = write(tmp_path, '[sortie]\ndossier = "rapport\n')
+    assert check_config(path) == [
+        "Syntaxe TOML invalide dans clausekit.toml, ligne 2, colonne 19 : caractère interdit "
+        "dans un texte (retour à la ligne, tabulation…)."
+    ]
+    path = write(tmp_path, '[colonnes]\nNb h. effectives = "heures réalisées"\n')
+    assert check_config(path) == [
+        "Syntaxe TOML invalide dans clausekit.toml, ligne 2, colonne 4 : « = » attendu après la "
+        "clé (clé = valeur)."
+    ]
+    path = write(tmp_path, '[sortie]\ndossier = "a"\n[sortie]\n')
+    assert check_config(path) == [
+        "Syntaxe TOML invalide dans clausekit.toml, ligne 3, colonne 8 : section déclarée deux "
+        "fois : regroupez ses clés sous une seule en-tête."
     ]
 
 
@@ -368,7 +394,7 @@ def test_missing_file(tmp_path: Path) -> None:
 SECRET_REFUSED = (
     "un secret ne doit jamais être écrit dans clausekit.toml. Supprimez cette ligne et placez le "
     "secret dans la variable d'environnement CLAUSEKIT_SECRET (ou dans un fichier désigné par "
-    "pseudonymisation.secret_file)."
+    "pseudonymisation.fichier_secret)."
 )
 
 
@@ -384,12 +410,12 @@ def test_secret_in_the_toml_is_refused(tmp_path: Path) -> None:
     assert "s3cret-value" not in str(exc.value)
 
 
-def test_secret_file(tmp_path: Path) -> None:
+def test_fichier_secret(tmp_path: Path) -> None:
     folder = tmp_path / "conf"
     folder.mkdir()
     secret = tmp_path / "secret"
     secret.write_bytes(b"une phrase secrete assez longue\n")
-    path = write(folder, '[pseudonymisation]\nsecret_file = "../secret"\n')
+    path = write(folder, '[pseudonymisation]\nfichier_secret = "../secret"\n')
     config = load_config(path)
     assert config.secret_file == folder / ".." / "secret"
     assert config.secret({"CLAUSEKIT_SECRET": "ignorée"}) == b"une phrase secrete assez longue"
@@ -402,44 +428,44 @@ def test_secret_file(tmp_path: Path) -> None:
     )
 
 
-def test_secret_file_problems(tmp_path: Path) -> None:
-    itself = write(tmp_path, '[pseudonymisation]\nsecret_file = "clausekit.toml"\n')
+def test_fichier_secret_problems(tmp_path: Path) -> None:
+    itself = write(tmp_path, '[pseudonymisation]\nfichier_secret = "clausekit.toml"\n')
     assert check_config(itself) == [
-        "« pseudonymisation.secret_file » : le fichier secret ne peut pas être clausekit.toml "
+        "« pseudonymisation.fichier_secret » : le fichier secret ne peut pas être clausekit.toml "
         "lui-même. Placez le secret dans un fichier à part, lisible de vous seul."
     ]
-    missing = write(tmp_path, '[pseudonymisation]\nsecret_file = "absent"\n', "b.toml")
+    missing = write(tmp_path, '[pseudonymisation]\nfichier_secret = "absent"\n', "b.toml")
     assert check_config(missing) == [
-        f"« pseudonymisation.secret_file » : fichier introuvable : {tmp_path / 'absent'}. "
+        f"« pseudonymisation.fichier_secret » : fichier introuvable : {tmp_path / 'absent'}. "
         "Créez-le (une phrase secrète sur une ligne) ou corrigez le chemin."
     ]
     repo = tmp_path / "depot"
     (repo / ".git").mkdir(parents=True)
     (repo / "cles").mkdir()
     (repo / "cles" / "secret").write_text("abc", encoding="utf-8")
-    in_git = write(tmp_path, '[pseudonymisation]\nsecret_file = "depot/cles/secret"\n', "c.toml")
+    in_git = write(tmp_path, '[pseudonymisation]\nfichier_secret = "depot/cles/secret"\n', "c.toml")
     assert check_config(in_git) == [
-        f"« pseudonymisation.secret_file » : le fichier secret {repo / 'cles' / 'secret'} est "
+        f"« pseudonymisation.fichier_secret » : le fichier secret {repo / 'cles' / 'secret'} est "
         f"dans un dépôt git ({repo.resolve()}) : il risquerait d'être versionné. Placez-le hors "
         "du dépôt, par exemple dans ~/.config/clausekit/secret."
     ]
     both = write(
         tmp_path,
-        '[pseudonymisation]\nsecret_env = "X"\nsecret_file = "/etc/passwd"\n',
+        '[pseudonymisation]\nvariable_secret = "X"\nfichier_secret = "/etc/passwd"\n',
         "d.toml",
     )
     assert check_config(both) == [
-        "« pseudonymisation » : secret_env et secret_file sont tous deux indiqués : gardez l'un "
-        "ou l'autre."
+        "« pseudonymisation » : variable_secret et fichier_secret sont tous deux indiqués : "
+        "gardez l'un ou l'autre."
     ]
 
 
-def test_secret_env_must_be_a_variable_name(tmp_path: Path) -> None:
-    path = write(tmp_path, '[pseudonymisation]\nsecret_env = "k8J d9-s!"\n')
+def test_variable_secret_must_be_a_variable_name(tmp_path: Path) -> None:
+    path = write(tmp_path, '[pseudonymisation]\nvariable_secret = "k8J d9-s!"\n')
     assert check_config(path) == [
-        "« pseudonymisation.secret_env » : « k8J d9-s! » n'est pas un nom de variable "
+        "« pseudonymisation.variable_secret » : « k8J d9-s! » n'est pas un nom de variable "
         "d'environnement (lettres, chiffres et _ seulement). Indiquez le NOM de la variable, par "
-        'exemple secret_env = "CLAUSEKIT_SECRET", jamais le secret lui-même.'
+        'exemple variable_secret = "CLAUSEKIT_SECRET", jamais le secret lui-même.'
     ]
 
 
@@ -487,3 +513,96 @@ def test_derniere_spelling_is_stored_as_the_canonical_rule(tmp_path: Path) -> No
     config = load_config(path)
     assert config.period_rule == "dernier_mois_complet"
     assert config.period(date(2025, 3, 10)) == ("2025-02", "2025-02")
+
+
+# --------------------------------------------------------------------------- old English keys
+
+
+def test_old_english_keys_are_read_with_a_warning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[rapport]\netp_hours = 1600\nage_reference = "period_start"\nage_limit = 30\n'
+        'min_hours_participant = 2\nnon_work_contracts = ["PMSMP"]\n'
+        '[pseudonymisation]\nsecret_env = "MON_SECRET"\n',
+    )
+    config = load_config(path)
+    assert config.settings == Settings(
+        etp_hours=1600.0, age_reference="period_start", age_limit=30, min_hours_participant=2.0
+    )
+    assert config.non_work_contracts == ("PMSMP",)
+    assert config.secret_env == "MON_SECRET"
+    renamed = (
+        "« {} » : ancien nom anglais, lu comme « {} » : renommez la clé (clausekit init écrit "
+        "un modèle à jour)."
+    )
+    assert config.warnings == (
+        renamed.format("rapport.etp_hours", "rapport.heures_etp"),
+        renamed.format("rapport.age_reference", "rapport.date_age"),
+        renamed.format("rapport.age_limit", "rapport.age_limite"),
+        renamed.format("rapport.min_hours_participant", "rapport.heures_min_participant"),
+        renamed.format("rapport.non_work_contracts", "rapport.contrats_hors_travail"),
+        renamed.format("pseudonymisation.secret_env", "pseudonymisation.variable_secret"),
+        "« rapport.date_age » : ancienne valeur anglaise « period_start », lue comme "
+        '« debut_periode » : écrivez date_age = "debut_periode".',
+    )
+    assert check_config(path) == []
+
+
+def test_old_and_new_name_of_one_key_is_a_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "[rapport]\netp_hours = 1600\nheures_etp = 1607\n")
+    assert check_config(path) == [
+        "« rapport.etp_hours » : indiquée aussi sous son nom français « heures_etp » : gardez "
+        "« heures_etp » seule."
+    ]
+
+
+# --------------------------------------------------------------------------- shared columns
+
+
+def test_shared_columns_and_a_territory_overriding_them(tmp_path: Path) -> None:
+    for name in ("Lens", "Artois", "Hénin"):
+        (tmp_path / name).mkdir()
+    path = write(
+        tmp_path,
+        """
+[colonnes]
+"Nb h" = "heures réalisées"
+"Ref bénéf." = "participant"
+"Code chantier" = "N° opération"
+
+[territoires.Lens]
+dossier = "Lens"
+
+[territoires.Artois]
+dossier = "Artois"
+[territoires.Artois.colonnes]
+"Nb h" = "heures_prevues"
+"Date entrée" = "Date de début"
+
+[territoires."Hénin"]
+dossier = "Hénin"
+""",
+    )
+    config = load_config(path)
+    shared = {
+        "Nb h": "heures_realisees",
+        "Ref bénéf.": "participant_id",
+        "Code chantier": "operation_id",
+    }
+    assert config.columns == shared
+    assert config.columns_for("Lens") == shared
+    assert config.columns_for("Hénin") == shared
+    assert config.columns_for("Artois") == {
+        "Nb h": "heures_prevues",
+        "Ref bénéf.": "participant_id",
+        "Code chantier": "operation_id",
+        "Date entrée": "date_debut",
+    }
+    assert config.columns_for(None) == shared  # a file of no configured territory
+
+
+def test_colonnes_must_be_a_section(tmp_path: Path) -> None:
+    path = write(tmp_path, 'colonnes = "participant"\n')
+    assert check_config(path) == [
+        "« colonnes » : attendu une section [colonnes], trouvé une valeur (texte)."
+    ]

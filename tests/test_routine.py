@@ -157,12 +157,12 @@ def test_no_paths_and_no_config_is_a_usage_error(tmp_path: Path, monkeypatch: py
 def test_broken_config_lists_every_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "clausekit.toml").write_text(
-        '[rapport]\netp_hour = 1607\n[periode]\nregle = "hier"\n', encoding="utf-8"
+        '[rapport]\nheure_etp = 1607\n[periode]\nregle = "hier"\n', encoding="utf-8"
     )
     result = runner.invoke(app, ["config", "check"])
     assert result.exit_code == 2
     assert "2 problème(s)" in result.output
-    assert "etp_hour" in result.output and "etp_hours" in result.output
+    assert "heure_etp" in result.output and "heures_etp" in result.output
     assert "hier" in result.output
 
 
@@ -187,6 +187,44 @@ def test_per_territory_column_mapping_from_the_config(
     report = json.loads((tmp_path / "rapport" / "rapport.json").read_text(encoding="utf-8"))
     assert report["by_territory"][0]["territory"] == "Béthune"
     assert report["totals"]["hours_realised"] == 12.0
+    assert report["unmapped_columns"] == []
+
+
+def test_shared_mapping_for_every_territory_and_old_keys_warned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import write_xlsx
+
+    header = ["Réf. salarié", "Nb h. effectives", "N° contrat"]
+    write_xlsx(tmp_path / "lens" / "a.xlsx", {"Heures": [header, ["S1", 12, "C1"]]})
+    write_xlsx(tmp_path / "artois" / "b.xlsx", {"Heures": [header, ["S2", "7,5", "C2"]]})
+    write_xlsx(tmp_path / "autre" / "c.xlsx", {"Heures": [header, ["S3", 3, "C3"]]})
+    (tmp_path / "conf.toml").write_text(
+        '[rapport]\netp_hours = 1607\n[colonnes]\n"Nb h. effectives" = "heures réalisées"\n'
+        '"Réf. salarié" = "participant"\n'
+        '[territoires.Lens]\ndossier = "lens"\n[territoires.Artois]\ndossier = "artois"\n'
+        '[territoires.Artois.colonnes]\n"N° contrat" = "contrat_id"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["config", "check", "-c", "conf.toml"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{tmp_path / 'conf.toml'} : configuration valide.\n"
+    assert result.stderr == (
+        "Avertissement (conf.toml) : « rapport.etp_hours » : ancien nom anglais, lu comme "
+        "« rapport.heures_etp » : renommez la clé (clausekit init écrit un modèle à jour).\n"
+    )
+    result = runner.invoke(app, ["consolidate", "-c", "conf.toml", "-q", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "rapport" / "rapport.json").read_text(encoding="utf-8"))
+    hours = {t["territory"]: t["hours_realised"] for t in report["by_territory"]}
+    assert hours == {"Artois": 7.5, "Lens": 12.0}  # Artois: its own mapping over the shared one
+    assert report["totals"]["hours_realised"] == 19.5
+    # a file given on the command line, of no configured territory: the shared mapping too
+    args = ["consolidate", "autre", "-c", "conf.toml", "-q", "-f", "json", "-o", "r2"]
+    assert runner.invoke(app, args).exit_code == 0
+    report = json.loads((tmp_path / "r2" / "rapport.json").read_text(encoding="utf-8"))
+    assert report["totals"]["hours_realised"] == 3.0
     assert report["unmapped_columns"] == []
 
 

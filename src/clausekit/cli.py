@@ -67,6 +67,18 @@ ConfigOption = Annotated[
 ]
 
 
+def _config_warnings(config: Any, quiet: bool = False) -> None:
+    """The config's warnings (old English keys), on stderr so that stdout stays the result."""
+    if not quiet:
+        _warn(config.path, config.warnings)
+
+
+def _warn(path: Path, warnings: Any) -> None:
+    for warning in warnings:  # one line each, never wrapped: logs are searched by line
+        sys.stderr.write(f"Avertissement ({path.name}) : {warning}\n")
+    sys.stderr.flush()
+
+
 @app.command()
 def consolidate(
     paths: InputPaths = None,
@@ -143,9 +155,11 @@ def consolidate(
     try:
         if log_format not in ("text", "json"):
             raise _usage(f"Format de journal « {log_format} » inconnu : choisissez text ou json.")
+        conf = routine.load(config, Path.cwd(), os.environ)
+        _config_warnings(conf, quiet)
         todo = routine.plan(
             paths or [],
-            config=routine.load(config, Path.cwd(), os.environ),
+            config=conf,
             output=output,
             period=period,
             formats=_parse_formats(formats),
@@ -264,6 +278,7 @@ def validate(
         _fail(_usage(f"Format « {format} » inconnu : choisissez table ou json."), debug)
     try:
         conf = routine.load(config, Path.cwd(), os.environ)
+        _config_warnings(conf, quiet=format == "json")
         todo = routine.plan(paths or [], config=conf)
         reading = start_reading(todo.paths, inputs=todo.inputs)  # the files are read while...
         from clausekit.consolidate import check  # ...the heavy modules load
@@ -288,6 +303,66 @@ def validate(
             console.print(render.issue_table(result.issues))
         else:
             console.print("Aucune anomalie.")
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def inspect(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Exports (.xlsx, .xls, .ods, .csv) ou dossiers.")
+    ],
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            "-m",
+            help='Associer un en-tête à un champ, répétable : --map "Ref bénéf.=participant" '
+            "(champ par son nom ou en français).",
+        ),
+    ] = None,
+    snippet: Annotated[
+        bool,
+        typer.Option(
+            "--config-snippet",
+            help="Écrire le bloc [colonnes] de clausekit.toml : les colonnes de --map, et les "
+            "colonnes non reconnues avec le champ le plus proche, en commentaire.",
+        ),
+    ] = False,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Sortie : texte (lisible) ou json (programmes).")
+    ] = "texte",
+    config: ConfigOption = None,
+    debug: Debug = False,
+) -> None:
+    """Expliquer ce que clausekit comprend de chaque feuille et de chaque colonne.
+
+    Exemple : clausekit inspect export.xlsx --map "Ref bénéf.=participant" --config-snippet
+    """
+    import os
+
+    from clausekit import inspect as explain
+    from clausekit import routine
+
+    try:
+        if format not in ("texte", "json"):
+            raise _usage(f"Format « {format} » inconnu : choisissez texte ou json.")
+        conf = routine.load(config, Path.cwd(), os.environ)
+        _config_warnings(conf, quiet=format == "json")
+        mapping = explain.parse_maps(maps or [])
+        reports = explain.inspect_files(paths, config=conf, maps=mapping)
+    except ClausekitError as exc:
+        _fail(exc, debug)
+        return
+    if format == "json":
+        payload = [r.to_dict() for r in reports]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write("".join(f"{line}\n" for line in explain.render_text(reports)))
+    if snippet:
+        if format != "json":
+            sys.stdout.write("\nÀ copier dans clausekit.toml :\n\n")
+        sys.stdout.write(explain.config_snippet(reports, mapping))
+    code = ExitCode.UNREADABLE if any(r.unreadable for r in reports) else ExitCode.OK
     raise typer.Exit(int(code))
 
 
@@ -320,6 +395,10 @@ def samples(
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Fichier à créer.")] = Path("clausekit.toml"),
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Fichier à créer (comme l'argument path)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Remplacer un fichier existant.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -330,7 +409,7 @@ def init(
     from clausekit.config import write_init
 
     try:
-        written = write_init(path, force=force)
+        written = write_init(config or path, force=force)
     except ClausekitError as exc:
         _fail(exc, debug)
         return
@@ -347,25 +426,27 @@ def config_check(
         Path | None,
         typer.Argument(help="Fichier à vérifier (par défaut : celui que consolidate utiliserait)."),
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Vérifier clausekit.toml et lister tous les problèmes d'un coup.
 
-    Exemple : clausekit config check clausekit.toml
+    Exemple : clausekit config check -c clausekit.toml
     """
     import os
 
-    from clausekit.config import check_config, find_config
+    from clausekit.config import find_config, review_config
 
     try:
-        found = find_config(path, Path.cwd(), os.environ)
+        found = find_config(config or path, Path.cwd(), os.environ)
     except ClausekitError as exc:
         _fail(exc, False)
         return
     if found is None:
         _fail(_usage("Aucun clausekit.toml trouvé : créez-en un avec clausekit init."), False)
         return
-    problems = check_config(found)
+    problems, warnings = review_config(found)
     console = _console()
+    _warn(found, warnings)
     if not problems:
         console.print(f"{found} : configuration valide.", markup=False)
         return
@@ -398,6 +479,7 @@ def _history_path(base: Path | None, config: Path | None) -> Path:
             raise _usage(f"Base d'historique introuvable : {base}.")
         return base
     conf = routine.load(config, Path.cwd(), os.environ)
+    _config_warnings(conf)
     if conf.history is None:
         raise _usage(
             "Aucune base d'historique : indiquez --base ou renseignez [historique] base dans "
@@ -462,6 +544,8 @@ def history_diff(
     ctx: typer.Context,
     before: Annotated[str, typer.Argument(help="Période de départ, ex. 2025-05.")],
     after: Annotated[str, typer.Argument(help="Période d'arrivée, ex. 2025-06.")],
+    base: HistoryBase = None,
+    config: ConfigOption = None,
 ) -> None:
     """Montrer ce qui a changé entre deux périodes, par territoire et par opération.
 
@@ -471,7 +555,8 @@ def history_diff(
 
     from clausekit.history import DIFF_HEADER, History, diff_rows
 
-    base, config = ctx.obj or (None, None)
+    above = ctx.obj or (None, None)
+    base, config = base or above[0], config or above[1]
     try:
         with History(_history_path(base, config)) as store:
             rows = diff_rows(store.diff(before, after))

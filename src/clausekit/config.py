@@ -20,8 +20,8 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, TypeVar
 
 from clausekit.errors import UsageError
 from clausekit.settings import AGE_REFERENCES, DEFAULT_NON_WORK, DEFAULT_PROGRAMMES, Settings
@@ -42,21 +42,39 @@ _RULE_SYNONYMS = {"derniere_mois_complet": RULE_LAST_MONTH}
 # Allowed keys per section (the order is the one shown to the user).
 SECTIONS: dict[str, tuple[str, ...]] = {
     "rapport": (
-        "etp_hours",
-        "age_reference",
-        "age_limit",
-        "min_hours_participant",
-        "non_work_contracts",
+        "heures_etp",
+        "date_age",
+        "age_limite",
+        "heures_min_participant",
+        "contrats_hors_travail",
         "niveau_previsions",
     ),
     "programmes": (),  # free keys: programme names
     "sortie": ("dossier",),
     "periode": ("regle",),
+    "colonnes": (),  # free keys: headers as exported, shared by every territory
     "territoires": (),  # free keys: territory names
     "historique": ("base",),
-    "pseudonymisation": ("secret_env", "secret_file"),
+    "pseudonymisation": ("variable_secret", "fichier_secret"),
 }
 TERRITORY_KEYS = ("dossier", "fichiers", "colonnes")
+# The English keys of the first versions: still read, with a warning naming the French one.
+DEPRECATED_KEYS: dict[str, dict[str, str]] = {
+    "rapport": {
+        "etp_hours": "heures_etp",
+        "age_reference": "date_age",
+        "age_limit": "age_limite",
+        "min_hours_participant": "heures_min_participant",
+        "non_work_contracts": "contrats_hors_travail",
+    },
+    "pseudonymisation": {"secret_env": "variable_secret", "secret_file": "fichier_secret"},
+}
+# [rapport] date_age: the value written -> the setting (Settings.age_reference)
+AGE_DATES = {"debut_premier_contrat": AGE_REFERENCES[0], "debut_periode": AGE_REFERENCES[1]}
+DEPRECATED_AGE_DATES = {
+    "first_contract_start": "debut_premier_contrat",
+    "period_start": "debut_periode",
+}
 # Keys that would hold a secret: refused anywhere (except as a header under colonnes).
 _SECRET_KEYS = frozenset({"secret", "cle_secrete", "mot_de_passe", "password"})
 _RE_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -111,6 +129,8 @@ class Config:
     history: Path | None = None
     secret_env: str = DEFAULT_SECRET_ENV
     secret_file: Path | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)  # [colonnes]: every territory
+    warnings: tuple[str, ...] = ()  # what was read but should be written otherwise
 
     def secret(self, env: Mapping[str, str]) -> bytes | None:
         """The pseudonymisation secret: from ``secret_file`` if set, else from the variable."""
@@ -120,7 +140,7 @@ class Config:
             except OSError as exc:
                 raise UsageError(
                     f"Fichier secret illisible : {self.secret_file} ({exc.strerror}). "
-                    "Vérifiez pseudonymisation.secret_file dans clausekit.toml."
+                    "Vérifiez pseudonymisation.fichier_secret dans clausekit.toml."
                 ) from None
             if not value:
                 raise UsageError(
@@ -156,12 +176,13 @@ class Config:
                 return territory.name
         return None
 
-    def columns_for(self, territory: str) -> Mapping[str, str]:
-        """The header mapping of a territory (empty when none is configured)."""
+    def columns_for(self, territory: str | None) -> Mapping[str, str]:
+        """The header mapping of a territory: the shared ``[colonnes]``, overridden header by
+        header by the territory's own ``colonnes`` (the shared one alone for any other)."""
         for t in self.territories:
             if t.name == territory:
-                return t.columns
-        return {}
+                return {**self.columns, **t.columns}
+        return dict(self.columns)
 
     @property
     def programmes(self) -> dict[str, tuple[str, ...]]:
@@ -306,6 +327,7 @@ class _Checker:
         self.path = path
         self.base = path.parent
         self.problems: list[str] = []
+        self.warnings: list[str] = []
 
     def problem(self, key: str, text: str) -> None:
         self.problems.append(f"« {key} » : {text}")
@@ -367,24 +389,89 @@ class _Checker:
             )
 
     def relative_path(self, value: str) -> Path:
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else self.base / path
+        return user_path(value, self.base)
+
+    def warn(self, key: str, text: str) -> None:
+        self.warnings.append(f"« {key} » : {text}")
+
+
+P = TypeVar("P", bound=PurePath)
+
+
+def user_path(text: str, base: P) -> P:
+    r"""A path written in clausekit.toml, read the way the system reads paths (that of
+    ``base``): on Windows ``C:\Clauses``, ``C:/Clauses`` and ``\\serveur\partage`` are
+    absolute, ``exports\Lens`` is relative. ``~`` is the user's folder; a relative path
+    starts at ``base`` (the folder of clausekit.toml)."""
+    path = type(base)(text)
+    if isinstance(path, Path):
+        path = path.expanduser()
+    return path if path.is_absolute() else base / path
 
 
 _EXAMPLES = {
     "sortie.dossier": "rapport",
-    "etp_hours": "1607",
-    "age_limit": "26",
-    "min_hours_participant": "1",
-    "non_work_contracts": '["stage", "PMSMP"]',
+    "heures_etp": "1607",
+    "age_limite": "26",
+    "heures_min_participant": "1",
+    "contrats_hors_travail": '["stage", "PMSMP"]',
     "dossier": "exports/Lens-Liévin",
     "fichiers": '["exports/lens_*.xlsx"]',
     "base": "historique.sqlite",
-    "secret_env": DEFAULT_SECRET_ENV,
-    "secret_file": "/etc/clausekit/secret",
+    "variable_secret": DEFAULT_SECRET_ENV,
+    "fichier_secret": "/etc/clausekit/secret",
     "regle": RULE_LAST_MONTH,
-    "age_reference": AGE_REFERENCES[0],
+    "date_age": "debut_premier_contrat",
 }
+
+
+# tomllib's messages (English), in words a user can act on
+_TOML_ESCAPE = (
+    "séquence d'échappement invalide (une barre oblique inverse \\ entre guillemets "
+    "doubles). Pour un chemin Windows, écrivez-le entre apostrophes ('C:\\Clauses\\exports') "
+    'ou avec des barres obliques ("C:/Clauses/exports").'
+)
+_TOML_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("Unescaped '\\' in a string", _TOML_ESCAPE),
+    ("Invalid hex value", _TOML_ESCAPE),
+    ("Escaped character is not a Unicode scalar value", _TOML_ESCAPE),
+    ("Invalid value", 'valeur invalide : un texte s\'écrit entre guillemets droits ("…").'),
+    ("Invalid statement", "ligne incomprise : attendu clé = valeur, [section] ou # commentaire."),
+    ("Expected '=' after a key in a key/value pair", "« = » attendu après la clé (clé = valeur)."),
+    (
+        "Invalid initial character for a key part",
+        "début de clé invalide : une clé avec des espaces ou des accents s'écrit entre "
+        'guillemets ("Nb h. effectives" = …).',
+    ),
+    ("Expected ']' at the end of a table declaration", "« ] » manquant à la fin de la section."),
+    ("Expected ']]' at the end of an array declaration", "« ]] » manquant à la fin de la section."),
+    ("Cannot declare", "section déclarée deux fois : regroupez ses clés sous une seule en-tête."),
+    ("Cannot overwrite a value", "clé déjà définie : une clé n'apparaît qu'une fois par section."),
+    ("Cannot mutate immutable namespace", "section déjà définie plus haut."),
+    ("Cannot redefine namespace", "section déjà définie plus haut."),
+    ("Duplicate inline table key", "clé en double entre accolades."),
+    ("Unclosed array", "liste non fermée : « ] » manquant."),
+    ("Unclosed inline table", "accolade non fermée : « } » manquant."),
+    ("Unterminated string", "texte non fermé : le guillemet final manque."),
+    ("Illegal character", "caractère interdit dans un texte (retour à la ligne, tabulation…)."),
+    ("Invalid date or datetime", "date invalide."),
+    ("Found invalid character", "caractère inattendu."),
+    ("Expected", "caractère attendu manquant."),
+)
+
+
+def _toml_problem(name: str, detail: str) -> str:
+    """A TOML syntax error, in French, with its line and column."""
+    where = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+    located = f", ligne {where.group(1)}, colonne {where.group(2)}" if where else ""
+    if "(at end of document)" in detail:
+        located = ", à la fin du fichier"
+    what = next(
+        (french for english, french in _TOML_MESSAGES if detail.startswith(english)),
+        "syntaxe incorrecte : vérifiez les guillemets autour des textes, les crochets des "
+        "sections et qu'une clé n'apparaît qu'une fois.",
+    )
+    return f"Syntaxe TOML invalide dans {name}{located} : {what}"
 
 
 def _find_secrets(data: dict[str, Any], prefix: str = "") -> list[str]:
@@ -414,27 +501,54 @@ def _read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
             "(Bloc-notes : Enregistrer sous > Encodage UTF-8)."
         ]
     except tomllib.TOMLDecodeError as exc:
-        detail = str(exc)
-        where = re.search(r"\(at line (\d+), column (\d+)\)", detail)
-        located = f" ligne {where.group(1)}, colonne {where.group(2)}" if where else ""
-        return None, [
-            f"Syntaxe TOML invalide dans {path.name}{located} ({detail}). Vérifiez les "
-            'guillemets autour des textes ("…"), les crochets des sections et qu\'une clé '
-            "n'apparaît qu'une fois."
-        ]
+        return None, [_toml_problem(path.name, str(exc))]
 
 
-def _parse(path: Path) -> tuple[Config | None, list[str]]:
+def _modernise(c: _Checker, data: dict[str, Any]) -> None:
+    """Read the English keys of the first versions as their French names, with a warning."""
+    for section, renamed in DEPRECATED_KEYS.items():
+        table = data.get(section)
+        if not isinstance(table, dict):
+            continue
+        for old, new in renamed.items():
+            if old not in table:
+                continue
+            if new in table:
+                c.problem(
+                    f"{section}.{old}",
+                    f"indiquée aussi sous son nom français « {new} » : gardez « {new} » seule.",
+                )
+                del table[old]
+                continue
+            table[new] = table.pop(old)
+            c.warn(
+                f"{section}.{old}",
+                f"ancien nom anglais, lu comme « {section}.{new} » : renommez la clé (clausekit "
+                "init écrit un modèle à jour).",
+            )
+    rapport = data.get("rapport")
+    if isinstance(rapport, dict) and rapport.get("date_age") in DEPRECATED_AGE_DATES:
+        old_value = rapport["date_age"]
+        rapport["date_age"] = DEPRECATED_AGE_DATES[old_value]
+        c.warn(
+            "rapport.date_age",
+            f"ancienne valeur anglaise « {old_value} », lue comme "
+            f'« {rapport["date_age"]} » : écrivez date_age = "{rapport["date_age"]}".',
+        )
+
+
+def _parse(path: Path) -> tuple[Config | None, list[str], list[str]]:
+    """The config, its problems and its warnings (the config is None when there are problems)."""
     data, problems = _read_toml(path)
     if data is None:
-        return None, problems
+        return None, problems, []
     c = _Checker(path)
     for key in _find_secrets(data):
         c.problem(
             key,
             "un secret ne doit jamais être écrit dans clausekit.toml. Supprimez cette ligne et "
             f"placez le secret dans la variable d'environnement {DEFAULT_SECRET_ENV} "
-            "(ou dans un fichier désigné par pseudonymisation.secret_file).",
+            "(ou dans un fichier désigné par pseudonymisation.fichier_secret).",
         )
     for key, value in data.items():
         if key in SECTIONS and not isinstance(value, dict):
@@ -445,6 +559,7 @@ def _parse(path: Path) -> tuple[Config | None, list[str]]:
                 f"« [{key}] » : section inconnue.{hint} Sections admises : "
                 f"{', '.join(f'[{s}]' for s in SECTIONS)}."
             )
+    _modernise(c, data)
 
     def section(name: str) -> dict[str, Any]:
         value = data.get(name, {})
@@ -452,14 +567,14 @@ def _parse(path: Path) -> tuple[Config | None, list[str]]:
 
     settings = _settings(c, section("rapport"))
     rapport = section("rapport")
-    non_work = c.text_list(rapport, "rapport.non_work_contracts", "non_work_contracts")
+    non_work = c.text_list(rapport, "rapport.contrats_hors_travail", "contrats_hors_travail")
     for entry in non_work or ():
         if _REGEX_CHARS.intersection(entry):
             try:
                 re.compile(entry)
             except re.error as exc:
                 c.problem(
-                    "rapport.non_work_contracts",
+                    "rapport.contrats_hors_travail",
                     f"expression régulière « {entry} » invalide ({exc}). Écrivez un simple "
                     'libellé (ex. "PMSMP") ou corrigez l\'expression.',
                 )
@@ -480,6 +595,7 @@ def _parse(path: Path) -> tuple[Config | None, list[str]]:
         message = str(exc)
         c.problems.append(message if message.startswith("«") else f"« periode.regle » : {message}")
 
+    shared_columns = _columns(c, section("colonnes"), "colonnes", "[colonnes]")
     territories = _territories(c, section("territoires"))
 
     historique = section("historique")
@@ -489,7 +605,7 @@ def _parse(path: Path) -> tuple[Config | None, list[str]]:
     secret_env, secret_file = _pseudonymisation(c, section("pseudonymisation"))
 
     if c.problems:
-        return None, c.problems
+        return None, c.problems, c.warnings
     if programmes is not None:
         settings = replace(settings, programmes=tuple(programmes.items()))
     config = Config(
@@ -502,26 +618,28 @@ def _parse(path: Path) -> tuple[Config | None, list[str]]:
         history=c.relative_path(history_text) if history_text else None,
         secret_env=secret_env,
         secret_file=secret_file,
+        columns=shared_columns,
+        warnings=tuple(c.warnings),
     )
-    return config, []
+    return config, [], c.warnings
 
 
 def _settings(c: _Checker, rapport: dict[str, Any]) -> Settings:
     c.unknown_keys(rapport, SECTIONS["rapport"], "rapport")
     values: dict[str, Any] = {}
-    etp = c.number(rapport, "rapport", "etp_hours", minimum=0, strict=True)
+    etp = c.number(rapport, "rapport", "heures_etp", minimum=0, strict=True)
     if etp is not None:
         values["etp_hours"] = etp
-    minimum = c.number(rapport, "rapport", "min_hours_participant", minimum=0, strict=False)
+    minimum = c.number(rapport, "rapport", "heures_min_participant", minimum=0, strict=False)
     if minimum is not None:
         values["min_hours_participant"] = minimum
-    if "age_limit" in rapport:
-        limit = rapport["age_limit"]
+    if "age_limite" in rapport:
+        limit = rapport["age_limite"]
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 99:
             c.problem(
-                "rapport.age_limit",
+                "rapport.age_limite",
                 f"attendu un nombre entier d'années entre 1 et 99, trouvé {limit!r}. "
-                "Écrivez par exemple age_limit = 26.",
+                "Écrivez par exemple age_limite = 26.",
             )
         else:
             values["age_limit"] = limit
@@ -536,16 +654,16 @@ def _settings(c: _Checker, rapport: dict[str, Any]) -> Settings:
             )
         else:
             values["forecast_level"] = choices[level]
-    if "age_reference" in rapport:
-        ref = rapport["age_reference"]
-        if ref not in AGE_REFERENCES:
-            hint = _did_you_mean(str(ref), AGE_REFERENCES)
+    if "date_age" in rapport:
+        ref = rapport["date_age"]
+        if ref not in AGE_DATES:
+            hint = _did_you_mean(str(ref), tuple(AGE_DATES))
             c.problem(
-                "rapport.age_reference",
-                f"valeur {ref!r} inconnue.{hint} Valeurs admises : {', '.join(AGE_REFERENCES)}.",
+                "rapport.date_age",
+                f"valeur {ref!r} inconnue.{hint} Valeurs admises : {', '.join(AGE_DATES)}.",
             )
         else:
-            values["age_reference"] = ref
+            values["age_reference"] = AGE_DATES[ref]
     return Settings(**values)
 
 
@@ -569,8 +687,35 @@ def _programmes(c: _Checker, table: dict[str, Any]) -> dict[str, tuple[str, ...]
     return out
 
 
+def _columns(c: _Checker, raw: Any, where: str, header: str) -> dict[str, str]:
+    """A mapping « header as exported » = « field »: the field by its canonical name
+    (participant_id) or its French one (participant, « Heures réalisées »)."""
+    from clausekit.fields import resolve_field
+
+    if not isinstance(raw, dict):
+        c.problem(
+            where,
+            f"attendu une section {header} associant un en-tête à un champ, par exemple "
+            '"Nb h. effectives" = "heures réalisées".',
+        )
+        return {}
+    columns: dict[str, str] = {}
+    for name, target in raw.items():
+        canonical = resolve_field(target) if isinstance(target, str) else None
+        if canonical is None:
+            known = canonical_columns()
+            hint = _did_you_mean(str(target), known)
+            c.problem(
+                where,
+                f"« {target} » (en-tête « {name} ») n'est pas un champ connu.{hint} Champs "
+                f"connus (nom ou libellé français) : {', '.join(known)}.",
+            )
+            continue
+        columns[name] = canonical
+    return columns
+
+
 def _territories(c: _Checker, table: dict[str, Any]) -> tuple[Territory, ...]:
-    canonical: tuple[str, ...] | None = None
     out = []
     for name, spec in table.items():
         where = f"territoires.{name}"
@@ -597,27 +742,9 @@ def _territories(c: _Checker, table: dict[str, Any]) -> tuple[Territory, ...]:
                 f"dossier introuvable : {folder}. Créez-le ou corrigez le chemin (un chemin "
                 "relatif part du dossier de clausekit.toml).",
             )
-        columns: dict[str, str] = {}
-        raw_columns = spec.get("colonnes", {})
-        if not isinstance(raw_columns, dict):
-            c.problem(
-                f"{where}.colonnes",
-                f'attendu une section [territoires."{name}".colonnes] associant un en-tête '
-                'à une colonne, par exemple "Nb h. effectives" = "heures_realisees".',
-            )
-            raw_columns = {}
-        for header, target in raw_columns.items():
-            if canonical is None:
-                canonical = canonical_columns()
-            if not isinstance(target, str) or target not in canonical:
-                hint = _did_you_mean(str(target), canonical)
-                c.problem(
-                    f"{where}.colonnes",
-                    f"« {target} » (en-tête « {header} ») n'est pas une colonne connue.{hint} "
-                    f"Colonnes connues : {', '.join(canonical)}.",
-                )
-                continue
-            columns[header] = target
+        columns = _columns(
+            c, spec.get("colonnes", {}), f"{where}.colonnes", f'[territoires."{name}".colonnes]'
+        )
         out.append(
             Territory(
                 name=name, base=c.base, folder=folder, patterns=tuple(patterns), columns=columns
@@ -628,31 +755,31 @@ def _territories(c: _Checker, table: dict[str, Any]) -> tuple[Territory, ...]:
 
 def _pseudonymisation(c: _Checker, table: dict[str, Any]) -> tuple[str, Path | None]:
     c.unknown_keys(table, SECTIONS["pseudonymisation"], "pseudonymisation")
-    env_name = c.text(table, "pseudonymisation.secret_env", "secret_env")
+    env_name = c.text(table, "pseudonymisation.variable_secret", "variable_secret")
     if env_name is not None and not _RE_ENV_NAME.fullmatch(env_name):
         c.problem(
-            "pseudonymisation.secret_env",
+            "pseudonymisation.variable_secret",
             f"« {env_name} » n'est pas un nom de variable d'environnement (lettres, chiffres "
             f"et _ seulement). Indiquez le NOM de la variable, par exemple "
-            f'secret_env = "{DEFAULT_SECRET_ENV}", jamais le secret lui-même.',
+            f'variable_secret = "{DEFAULT_SECRET_ENV}", jamais le secret lui-même.',
         )
-    file_text = c.text(table, "pseudonymisation.secret_file", "secret_file")
+    file_text = c.text(table, "pseudonymisation.fichier_secret", "fichier_secret")
     if env_name is not None and file_text is not None:
         c.problem(
             "pseudonymisation",
-            "secret_env et secret_file sont tous deux indiqués : gardez l'un ou l'autre.",
+            "variable_secret et fichier_secret sont tous deux indiqués : gardez l'un ou l'autre.",
         )
     secret_file = c.relative_path(file_text) if file_text else None
     if secret_file is not None:
         if secret_file.resolve() == c.path.resolve():
             c.problem(
-                "pseudonymisation.secret_file",
+                "pseudonymisation.fichier_secret",
                 "le fichier secret ne peut pas être clausekit.toml lui-même. Placez le secret "
                 "dans un fichier à part, lisible de vous seul.",
             )
         elif not secret_file.is_file():
             c.problem(
-                "pseudonymisation.secret_file",
+                "pseudonymisation.fichier_secret",
                 f"fichier introuvable : {secret_file}. Créez-le (une phrase secrète sur une "
                 "ligne) ou corrigez le chemin.",
             )
@@ -660,7 +787,7 @@ def _pseudonymisation(c: _Checker, table: dict[str, Any]) -> tuple[str, Path | N
             repo = _git_root(secret_file)
             if repo is not None:
                 c.problem(
-                    "pseudonymisation.secret_file",
+                    "pseudonymisation.fichier_secret",
                     f"le fichier secret {secret_file} est dans un dépôt git ({repo}) : il "
                     "risquerait d'être versionné. Placez-le hors du dépôt, par exemple dans "
                     "~/.config/clausekit/secret.",
@@ -680,6 +807,12 @@ def check_config(path: Path) -> list[str]:
     return _parse(path)[1]
 
 
+def review_config(path: Path) -> tuple[list[str], list[str]]:
+    """Every problem and every warning (old English keys) of the config file at ``path``."""
+    _, problems, warnings = _parse(path)
+    return problems, warnings
+
+
 def load_config(path: Path | None) -> Config:
     """The config at ``path``, or the defaults when ``path`` is None.
 
@@ -687,7 +820,7 @@ def load_config(path: Path | None) -> Config:
     """
     if path is None:
         return Config()
-    config, problems = _parse(path)
+    config, problems, _ = _parse(path)
     if config is None:
         listed = "\n".join(f"- {p}" for p in problems)
         raise UsageError(f"Configuration {path} invalide ({len(problems)} problème(s)) :\n{listed}")
@@ -721,27 +854,32 @@ def write_init(path: Path, force: bool = False) -> Path:
 _TEMPLATE = """\
 # clausekit.toml — configuration de clausekit
 #
-# clausekit cherche ce fichier dans cet ordre : l'option --config, la variable
+# clausekit cherche ce fichier dans cet ordre : l'option --config (-c), la variable
 # d'environnement CLAUSEKIT_CONFIG, puis clausekit.toml dans le dossier courant.
-# Les chemins relatifs partent du dossier de ce fichier.
+# Les chemins relatifs partent du dossier de ce fichier. Sous Windows, écrivez un chemin
+# entre apostrophes ('C:\\Clauses\\exports') ou avec des barres obliques ("C:/Clauses/exports").
 # Vérifiez ce fichier avec : clausekit config check
 # Les textes s'écrivent entre guillemets droits ("…"), les listes entre crochets [ … ].
 
 [rapport]
 # Nombre d'heures d'un équivalent temps plein (ETP) : heures réalisées ÷ ce nombre.
-etp_hours = 1607
+heures_etp = 1607
 # Date à laquelle l'âge est calculé pour « moins de 26 ans » :
-#   "first_contract_start" : début du premier contrat de la personne dans la période ;
-#   "period_start"         : début de la période du rapport.
-age_reference = "first_contract_start"
+#   "debut_premier_contrat" : début du premier contrat de la personne dans la période ;
+#   "debut_periode"         : début de la période du rapport.
+date_age = "debut_premier_contrat"
 # Une personne compte parmi les jeunes si elle a strictement moins de cet âge.
-age_limit = 26
+age_limite = 26
 # Heures réalisées minimales dans la période pour compter une personne comme participant.
-min_hours_participant = 1
+heures_min_participant = 1
 # Types de contrat qui ne sont pas du travail (leurs heures ne comptent pas) : libellés
 # (majuscules et accents indifférents, mots entiers) ou expressions régulières, appliquées
 # au texte mis en minuscules, sans accents ni ponctuation (ex. "^stage").
-non_work_contracts = ["stage", "PMSMP", "immersion", "mise en situation"]
+contrats_hors_travail = ["stage", "PMSMP", "immersion", "mise en situation"]
+# Heures prévisionnelles : « auto » lit le niveau feuille par feuille (répétées par opération :
+# comptées une fois ; différentes d'un contrat à l'autre : somme des contrats), « operation »
+# ou « contrat » l'imposent.
+niveau_previsions = "auto"
 
 [programmes]
 # Regroupements de donneurs d'ordre suivis ensemble (nom du programme = liste). Un donneur
@@ -761,6 +899,13 @@ dossier = "rapport"
 #   "2025-01:2025-06"      : une période fixe, de janvier à juin 2025.
 regle = "tout"
 
+[colonnes]
+# En-têtes inhabituels, communs à tous les territoires : "en-tête du fichier" = "champ".
+# Le champ s'écrit par son nom (participant_id, heures_realisees, date_debut…) ou en
+# français (participant, "heures réalisées", "date de début"…). clausekit inspect FICHIER
+# --config-snippet écrit ces lignes pour vous. Enlevez le # pour activer un exemple.
+# "Nb h. effectives" = "heures réalisées"
+
 # Territoires : une section par territoire, avec le dossier de ses exports (lu avec ses
 # sous-dossiers) ou des motifs de fichiers. Enlevez les # pour activer un exemple.
 #
@@ -770,12 +915,10 @@ regle = "tout"
 # [territoires."Hénin-Carvin"]
 # fichiers = ["exports/henin_*.xlsx", "exports/henin_*.csv"]
 #
-# En-têtes inhabituels de ce territoire : "en-tête du fichier" = "colonne de clausekit"
-# (les noms de colonnes admis sont ceux de schemas/, par exemple heures_realisees,
-# participant_id, operation_id, date_debut).
+# En-têtes propres à ce territoire (ils remplacent, en-tête par en-tête, ceux de [colonnes]) :
 # [territoires."Hénin-Carvin".colonnes]
 # "Nb h. effectives" = "heures_realisees"
-# "Réf. salarié" = "participant_id"
+# "Réf. salarié" = "participant"
 
 [historique]
 # Base SQLite où sont gardés les totaux de chaque mois (jamais de nom ni d'identifiant),
@@ -785,9 +928,9 @@ base = "historique.sqlite"
 [pseudonymisation]
 # Le secret qui sert à reconnaître une même personne d'un territoire à l'autre ne s'écrit
 # JAMAIS ici. Indiquez le nom de la variable d'environnement qui le contient…
-secret_env = "CLAUSEKIT_SECRET"
+variable_secret = "CLAUSEKIT_SECRET"
 # … ou, à la place, un fichier hors de tout dépôt git, lisible de vous seul :
-# secret_file = "/etc/clausekit/secret"
+# fichier_secret = "/etc/clausekit/secret"
 """
 
 
@@ -805,5 +948,7 @@ __all__ = [
     "not_work_pattern",
     "parse_period",
     "resolve_period",
+    "review_config",
+    "user_path",
     "write_init",
 ]

@@ -139,7 +139,7 @@ def check(
         validated: list[Validated] = []
         found: list[Issue] = []
         for raw in file.sheets:
-            rec = recognise(raw, spec, inputs.column_maps.get(raw.source.territory_hint))
+            rec = recognise(raw, spec, inputs.columns_for(raw.source.territory_hint))
             if rec is None:
                 continue
             if not rec.kinds:

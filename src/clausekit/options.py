@@ -23,6 +23,11 @@ class InputOptions:
     column_maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per territory
     ignored: tuple[tuple[Path, str], ...] = ()  # files set aside (older exports), with why
     on_file: Callable[[str], None] | None = None  # progress: called once per file read
+    columns: Mapping[str, str] = field(default_factory=dict)  # every territory ([colonnes])
+
+    def columns_for(self, territory: str) -> Mapping[str, str]:
+        """The headers mapped for a territory: its own mapping, else the shared one."""
+        return self.column_maps.get(territory, self.columns)
 
 
 @dataclass(frozen=True)

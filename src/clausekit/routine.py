@@ -73,7 +73,8 @@ def plan(
     run = replace(run, **options)  # type: ignore[arg-type]
     inputs = InputOptions(
         territory_of=config.territory_of if config.territories else None,
-        column_maps={t.name: t.columns for t in config.territories if t.columns},
+        column_maps={t.name: config.columns_for(t.name) for t in config.territories if t.columns},
+        columns=config.columns,
     )
     out_dir = output or config.output or DEFAULT_OUTPUT
     return Plan(paths, out_dir, run, inputs, config)

@@ -3,6 +3,11 @@
 Runs in a forkserver child with a memory cap, so a hostile or broken file can only fail its
 own reading. Kept free of pandas and pandera so that a child starts in a fraction of a second;
 the two cores check and parse two files at once.
+
+Where there is no ``resource`` module (Windows), the operating system sets no memory cap: the
+safety check then runs to its end before the parser starts, so that only a file whose declared
+sizes, ranges and compression ratios are within :class:`~clausekit.safety.Limits` is parsed,
+and the time limit still stops a parser that runs too long.
 """
 
 from __future__ import annotations
@@ -33,18 +38,31 @@ def reader_context() -> Any:
     return _CONTEXT
 
 
-def _confine(memory_mb: int) -> None:
+def memory_cap_available() -> bool:
+    """True where the readers' memory can be capped by the system (``resource``: not Windows)."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _confine(memory_mb: int) -> bool:
+    """Cap the child's memory; False when the system cannot (then the check runs first)."""
+    capped = False
     try:
         import resource
 
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        capped = True
+    except (ImportError, ValueError, OSError):
         pass
     # a parser that dies (Rust allocation failure) must not print on the user's terminal
     os.environ["RUST_BACKTRACE"] = "0"
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
+    return capped
 
 
 def _parse(content: bytes, locate: set[str]) -> list[tuple[str, bool, Any, int]]:
@@ -77,7 +95,7 @@ def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -
     Sends ``("refused", preflight)``, ``("ok", (preflight, sheets))`` with sheets as
     ``(name, visible, arrow batch, first column)``, or ``("error", reason)``.
     """
-    _confine(memory_mb)
+    capped = _confine(memory_mb)
     found: dict[str, Preflight] = {}
 
     def check_file() -> None:
@@ -89,6 +107,8 @@ def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -
 
     checker = threading.Thread(target=check_file, daemon=True)
     checker.start()
+    if not capped:  # no memory cap: nothing is parsed before the file has passed the check
+        checker.join()
     sheets: list[tuple[str, bool, Any, int]] = []
     failure = None
     try:
