@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from clausekit.cli import app
 from clausekit.consolidate import CheckResult, check, consolidate
-from clausekit.errors import InputError, Issue
+from clausekit.errors import InputError, Issue, OutputError
 from clausekit.read import ReadLimits
 
 from .conftest import CONTRACT_HEADER, OPERATION_HEADER, PARTICIPANT_HEADER, territory_workbook
@@ -721,7 +721,7 @@ def test_a_failed_run_leaves_the_previous_report_intact(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(clausekit.consolidate, "write_csv", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"^Disque plein"):  # the user's to fix: exit 2
         consolidate([second_data(tmp_path)], out)
     assert outputs(out) == before
 
@@ -740,7 +740,7 @@ def test_an_interrupted_write_leaves_no_partial_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Workbook, "close", half_save)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"^Disque plein"):  # the user's to fix: exit 2
         consolidate([second_data(tmp_path)], out)
     after = outputs(out)
     assert after["rapport.xlsx"] == before["rapport.xlsx"]

@@ -432,3 +432,324 @@ def test_a_file_calamine_cannot_open_gets_a_french_reason(tmp_path: Path) -> Non
     assert issue.code == "FILE_UNREADABLE"
     assert not RAW_TEXT.search(issue.message), issue.message
     assert issue.message.startswith("Le fichier n'a pas pu être lu : ")
+
+
+# --------------------------------------------------------------------------- outputs
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def small_export(folder: Path) -> Path:
+    return one_sheet_package(folder / "Lens" / "contrats.xlsx", CONTRACT_SHEET)
+
+
+def report_bytes(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_output_path_that_is_a_file_is_a_user_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clausekit.cli import app
+
+    small_export(tmp_path / "in")
+    target = tmp_path / "rapport.txt"
+    target.write_text("déjà là")
+    result = CliRunner().invoke(app, ["consolidate", str(tmp_path / "in"), "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert f"Erreur : « {target} » n'est pas un dossier" in result.output
+    assert "interne" not in result.output
+    assert target.read_text() == "déjà là"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (PermissionError(13, "Permission denied"), "Écriture refusée dans"),
+        (OSError(28, "No space left on device"), "Disque plein : le rapport n'a pas pu être écrit"),
+    ],
+)
+def test_write_failures_leave_the_previous_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, expected: str
+) -> None:
+    from clausekit import write
+    from clausekit.errors import OutputError
+
+    small_export(tmp_path / "in")
+    out = tmp_path / "out"
+    consolidate([tmp_path / "in"], out, formats=("xlsx", "json", "csv"))
+    before = report_bytes(out)
+
+    def fail(fd: int) -> None:  # the disk fills up (or a right is lost) while writing
+        raise error
+
+    monkeypatch.setattr(write.os, "fsync", fail)
+    with pytest.raises(OutputError) as caught:
+        consolidate([tmp_path / "in"], out, formats=("xlsx", "json", "csv"))
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert str(caught.value).startswith(expected), str(caught.value)
+    assert str(caught.value).endswith("Le rapport précédent, s'il y en a un, est intact.")
+    assert report_bytes(out) == before  # same files, same bytes, no temporary left
+
+
+def test_unwritable_folder_through_the_command(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes everywhere")
+    small_export(tmp_path / "in")
+    locked = tmp_path / "ferme"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "clausekit", "consolidate", str(tmp_path / "in"), "-o",
+             str(locked / "rapport")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        locked.chmod(0o700)
+    assert done.returncode == 2, done.stderr
+    assert "Écriture refusée dans" in done.stderr
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_outputs_follow_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    import os
+
+    small_export(tmp_path / "in")
+    out = tmp_path / "out"
+    previous = os.umask(umask)
+    try:
+        result = consolidate([tmp_path / "in"], out, formats=("xlsx", "json", "csv", "markdown"))
+    finally:
+        os.umask(previous)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) == len(result.outputs) > 4
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(mode)}
+
+
+# --------------------------------------------------------------------------- masked report
+
+PARTICIPANT_IDS = ["PX48213", "PY77305", "PZ99117", "PW31052", "PV20931"]
+CONTRACT_IDS = ["CT550172", "CT550288", "CT550391", "CT550404"]
+
+
+def identified_exports(folder: Path) -> Path:
+    """Two territories with every row-level finding: a person under two ids (in one territory,
+    and across the two),
+    a contract of a participant absent from the participants table, a rejected row."""
+    from tests.conftest import PARTICIPANT_HEADER, territory_workbook
+
+    px, py, pz, pw, pv = PARTICIPANT_IDS
+    c1, c2, c3, c4 = CONTRACT_IDS
+    op = ["OP1", "Travaux", "Ville", "Exécution", "1000"]
+    territory_workbook(
+        folder,
+        "Lens",
+        [[px, "MARTIN", "Léa", "12/05/1990", "BRSA"]],
+        [
+            [px, c1, "OP1", "Entreprise A", "CDI", "06/01/2025", "", "01/2025", "35"],
+            [pz, c3, "OP1", "Entreprise A", "CDI", "06/01/2025", "", "01/2025", "20"],
+            [px, c4, "OP1", "Entreprise A", "CDI", "06/01/2025", "", "01/2025", "beaucoup"],
+        ],
+        [op],
+    )
+    territory_workbook(
+        folder,
+        "Artois",
+        [
+            [py, "MARTIN", "Léa", "12/05/1990", "BRSA"],
+            [pw, "DURAND", "Paul", "03/03/1985", ""],
+            [pv, "DURAND", "Paul", "03/03/1985", ""],  # the same person, twice in Artois
+        ],
+        [
+            [py, c2, "OP1", "Entreprise B", "CDD", "03/02/2025", "", "02/2025", "70"],
+            [pw, c2, "OP1", "Entreprise B", "CDD", "03/02/2025", "", "02/2025", "7"],
+        ],
+        [op],
+    )
+    assert PARTICIPANT_HEADER[0] == "N° participant"
+    return folder
+
+
+def output_texts(out: Path, skip: tuple[str, ...]) -> dict[str, str]:
+    """Every output as text; an xlsx as the text of all its XML parts."""
+    texts = {}
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.name.startswith(skip):
+            continue
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                texts[path.name] = "\n".join(
+                    archive.read(n).decode("utf-8") for n in archive.namelist()
+                )
+        else:
+            texts[str(path.relative_to(out))] = path.read_text(encoding="utf-8-sig")
+    return texts
+
+
+def test_a_masked_report_carries_no_identifier_and_no_path(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from clausekit.spec import schemas_dir
+
+    exports = identified_exports(tmp_path / "exports")
+    out = tmp_path / "out"
+    formats = ("xlsx", "json", "csv", "markdown")
+    result = consolidate([exports], out, formats=formats, mask_below=5)
+    codes = {i.code for i in result.checked.issues}
+    assert {"PERSON_DUPLICATE_SUSPECT", "PARTICIPANT_UNKNOWN", "VALUE_NOT_HOURS"} <= codes
+    public = output_texts(out, skip=("annexe-equipe",))
+    assert set(public) >= {"rapport.xlsx", "rapport.json", "rapport.md", "tableaux/synthese.csv"}
+    assert "rejets.csv" not in public
+    for name, text in public.items():
+        for secret in [*PARTICIPANT_IDS, *CONTRACT_IDS, str(tmp_path)]:
+            assert secret not in text, (name, secret)
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    schema = json.loads((schemas_dir() / "rapport.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    assert {s["file"] for s in report["sources"]} == {"export.xlsx"}
+    hours = [i for i in report["issues"] if i["code"] == "VALUE_NOT_HOURS"]
+    assert [(i["file"], i["row"], i["value"], i["count"]) for i in hours] == [
+        ("export.xlsx", None, None, 1)
+    ]
+    # the team keeps the detail, in files whose name says where they belong
+    annex = {k: v for k, v in output_texts(out, skip=()).items() if k.startswith("annexe")}
+    assert set(annex) == {"annexe-equipe.xlsx", "annexe-equipe-rejets.csv"}
+    assert "Ne la transmettez pas hors de l'équipe" in annex["annexe-equipe.xlsx"]
+    for secret in PARTICIPANT_IDS[1:]:  # the duplicates and the unknown participant
+        assert secret in annex["annexe-equipe.xlsx"], secret
+    assert str(exports / "Lens" / "export.xlsx") in annex["annexe-equipe-rejets.csv"]
+
+
+def test_an_unmasked_report_keeps_its_detail_and_no_annex(tmp_path: Path) -> None:
+    exports = identified_exports(tmp_path / "exports")
+    out = tmp_path / "out"
+    consolidate([exports], out, formats=("xlsx", "json"))
+    texts = output_texts(out, skip=())
+    assert set(texts) == {"rapport.xlsx", "rapport.json", "rejets.csv"}
+    assert PARTICIPANT_IDS[2] in texts["rapport.json"]  # the unknown participant, named
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def group_members(pgid: int) -> list[int]:
+    """Processes (zombies too) whose process group is ``pgid``, read from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            members.append(int(entry.name))
+    return members
+
+
+def clausekit_process(*args: str, **kwargs: object) -> object:
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "clausekit", *args],
+        start_new_session=True,  # its own process group: the run's processes are its members
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="/proc")
+
+
+@pytestmark_linux
+def test_no_process_of_the_run_is_left_after_it_exits(tmp_path: Path) -> None:
+    import subprocess
+
+    small_export(tmp_path / "in")
+    write_xlsx(tmp_path / "in" / "Artois" / "vide.xlsx", {"Feuil1": []})
+    proc = clausekit_process(
+        "consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "out"), stdout=subprocess.PIPE
+    )
+    _, err = proc.communicate(timeout=120)  # type: ignore[attr-defined]
+    assert proc.returncode == 1, err  # type: ignore[attr-defined]
+    assert group_members(proc.pid) == []  # type: ignore[attr-defined]
+
+
+@pytestmark_linux
+def test_ctrl_c_stops_the_run_in_french_and_reaps_its_readers(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    for territory in ("Lens", "Artois", "Liévin", "Béthune"):
+        one_sheet_package(tmp_path / "in" / territory / "contrats.xlsx", CONTRACT_SHEET)
+    proc = clausekit_process(
+        "consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "out"), stdout=subprocess.PIPE
+    )
+    pid: int = proc.pid  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while len(group_members(pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the readers' processes have started
+    assert len(group_members(pid)) >= 2
+    os.killpg(pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole group
+    _, err = proc.communicate(timeout=60)  # type: ignore[attr-defined]
+    assert proc.returncode == 130, err  # type: ignore[attr-defined]
+    assert err.startswith("Interrompu (Ctrl-C) : clausekit s'est arrêté."), err
+    assert "Traceback" not in err
+    assert group_members(pid) == []
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_closed_stdout_keeps_the_exit_code(tmp_path: Path) -> None:
+    """``clausekit validate … | head -1``: the reader leaves, the verdict stays."""
+    import subprocess
+
+    empty = write_xlsx(tmp_path / "vide.xlsx", {"Feuil1": []})
+    for args in (["validate", str(empty)], ["validate", str(empty), "--format", "json"]):
+        proc = clausekit_process(*args, stdout=subprocess.PIPE)
+        proc.stdout.close()  # type: ignore[attr-defined]  # gone before the first line
+        err = proc.stderr.read()  # type: ignore[attr-defined]
+        assert proc.wait(timeout=120) == 1, err  # type: ignore[attr-defined]
+        assert err == ""
+
+
+# --------------------------------------------------------------------------- implausible values
+
+
+def test_contract_dates_outside_2000_2100_and_negative_forecast_are_located_errors(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import territory_workbook
+
+    path = territory_workbook(
+        tmp_path,
+        "Lens",
+        [],
+        [
+            ["P1", "C1", "OP1", "E", "CDI", "06/01/1999", "", "01/2025", "35"],  # row 2
+            ["P1", "C2", "OP1", "E", "CDI", "06/01/2025", "01/01/2101", "01/2025", "7"],  # row 3
+            ["P1", "C3", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "14"],  # row 4
+        ],
+        [["OP1", "Travaux", "Ville", "Exécution", "-500"]],  # row 2
+    )
+    result = check([path])
+    found = sorted(
+        (i.sheet, i.row, i.column, i.code) for i in result.issues if i.code == "VALUE_OUT_OF_RANGE"
+    )
+    assert found == [
+        ("Contrats", 2, "Date de début", "VALUE_OUT_OF_RANGE"),
+        ("Contrats", 3, "Date de fin", "VALUE_OUT_OF_RANGE"),
+        ("Opérations", 2, "Heures prévisionnelles", "VALUE_OUT_OF_RANGE"),
+    ]
+    contracts = next(s for s in result.sources if s["sheet"] == "Contrats")
+    assert (contracts["rows_accepted"], contracts["rows_rejected"]) == (1, 2)
