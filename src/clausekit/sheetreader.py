@@ -86,7 +86,8 @@ def _repaired_xlsx(content: bytes) -> bytes | None:
     with '/' (some writers use '\\'), the workbook folder renamed ``xl/``, and only the
     sheets that are worksheets with a part (chart, macro and dialog sheets, or a sheet whose
     relationship is missing, make calamine give up the whole file). None: not repairable.
-    Runs after the preflight has passed the package (sizes, XML) as it stands."""
+    Like calamine, it runs beside the preflight under the child's memory cap, and what it
+    gives is used only once the preflight has passed the package as it stands."""
     try:
         source = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
