@@ -360,5 +360,5 @@ def test_command_exits_at_once_keeping_code_output_and_clean_up(tmp_path: Path):
     assert json.loads((tmp_path / "out" / "rapport.json").read_text())["totals"]["participants"]
     failed = clausekit("consolidate", str(tmp_path / "absent"), "-o", str(tmp_path / "x"))
     assert failed.returncode == 3
-    assert "Aucune table exploitable" in failed.stderr
+    assert f"{tmp_path / 'absent'} : Fichier ou dossier introuvable." in failed.stderr
     assert list(temp.iterdir()) == []

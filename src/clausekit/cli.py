@@ -47,7 +47,34 @@ def _console(stderr: bool = False) -> Any:
     console = Console(stderr=stderr, highlight=False)
     if not console.is_terminal:  # logs and pipes: no wrapping of the tables at 80 columns
         console = Console(stderr=stderr, highlight=False, width=160)
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # rich: exit 1
     return console
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError
+
+
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT), raised past click (which would print « Aborted! » and exit 1)."""
+
+
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+
+
+@contextlib.contextmanager
+def _printing(code: int) -> Iterator[None]:
+    """Print a command's results. A reader that has gone (``clausekit validate … | head -1``)
+    ends the output, not the command: the exit code stays the run's, with no message."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more can reach the reader
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(code) from None
 
 
 def _fail(exc: ClausekitError, debug: bool) -> None:
@@ -186,25 +213,27 @@ def consolidate(
         _fail(exc, debug)
         return
     errors = [i for i in result.checked.issues if i.severity == "error"]
-    if not quiet:
-        console.print(render.summary_table(result.report))
-        console.print(render.sources_table(result.report["sources"]))
-        if result.checked.issues:
-            console.print(render.issue_table(errors or result.checked.issues))
     code = result.exit_code
     if strict and not result.outputs:
-        _console(stderr=True).print(
-            f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), "
-            f"{len(result.checked.unreadable)} fichier(s) illisible(s) ; aucun rapport écrit.",
-            markup=False,
-        )
         code = ExitCode.UNREADABLE if result.checked.unreadable else ExitCode.DATA_ISSUES
-    elif not quiet:
-        for path in result.outputs:
-            console.print(f"Écrit : {path}", markup=False)
-    if not quiet:
-        for text in render.closing_summary(result, todo.out_dir):
-            console.print(text, markup=False)
+    with _printing(int(code)):
+        if not quiet:
+            console.print(render.summary_table(result.report))
+            console.print(render.sources_table(result.report["sources"]))
+            if result.checked.issues:
+                console.print(render.issue_table(errors or result.checked.issues))
+        if strict and not result.outputs:
+            _console(stderr=True).print(
+                f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), "
+                f"{len(result.checked.unreadable)} fichier(s) illisible(s) ; aucun rapport écrit.",
+                markup=False,
+            )
+        elif not quiet:
+            for path in result.outputs:
+                console.print(f"Écrit : {path}", markup=False)
+        if not quiet:
+            for text in render.closing_summary(result, todo.out_dir):
+                console.print(text, markup=False)
     _log(log_format, render.log_record(result, code, time.monotonic() - started, todo.out_dir))
     raise typer.Exit(int(code))
 
@@ -288,21 +317,22 @@ def validate(
         _fail(exc, debug)
         return
     code = result.exit_code()
-    if format == "json":
-        payload = {
-            "valid": code == ExitCode.OK,
-            "exit_code": int(code),
-            "sources": result.sources,
-            "issues": [i.to_dict() for i in result.issues],
-        }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-    else:
-        console = _console()
-        console.print(render.sources_table(result.sources))
-        if result.issues:
-            console.print(render.issue_table(result.issues))
+    with _printing(int(code)):
+        if format == "json":
+            payload = {
+                "valid": code == ExitCode.OK,
+                "exit_code": int(code),
+                "sources": result.sources,
+                "issues": [i.to_dict() for i in result.issues],
+            }
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         else:
-            console.print("Aucune anomalie.")
+            console = _console()
+            console.print(render.sources_table(result.sources))
+            if result.issues:
+                console.print(render.issue_table(result.issues))
+            else:
+                console.print("Aucune anomalie.")
     raise typer.Exit(int(code))
 
 
@@ -586,6 +616,13 @@ def main() -> None:
             raise
         _console(stderr=True).print(f"Erreur : {exc}", markup=False)
         sys.exit(int(exc.exit_code))
+    except Interrupted:
+        _console(stderr=True).print(
+            "Interrompu (Ctrl-C) : clausekit s'est arrêté. Un rapport interrompu en cours "
+            "d'écriture laisse le précédent intact.",
+            markup=False,
+        )
+        sys.exit(INTERRUPTED_EXIT)
     except Exception as exc:  # a bug, not a user mistake: say so without a traceback
         if "--debug" in sys.argv:
             raise
@@ -605,7 +642,16 @@ def run() -> None:
     which frees pandas' and pyarrow's objects one by one for ~0.15 s of nothing."""
     import atexit
     import os
+    import signal
+    import threading
 
+    from clausekit.sheetreader import shutdown
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Interrupted
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupt)
     try:
         main()
         code = 0
@@ -615,6 +661,9 @@ def run() -> None:
         else:  # sys.exit("message"): what the interpreter would do
             print(exc.code, file=sys.stderr)
             code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the clean-up is not interrupted
+        shutdown()  # the readers: killed if still running, and reaped
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         # a closed pipe (clausekit … | head): nothing more to say

@@ -11,14 +11,21 @@ from typing import Any
 import pandas as pd
 
 from clausekit import __version__
-from clausekit.errors import WARNINGS_THAT_MATTER, ExitCode, InputError, Issue, make_issue
+from clausekit.errors import (
+    WARNINGS_THAT_MATTER,
+    ExitCode,
+    InputError,
+    Issue,
+    make_issue,
+    output_error,
+)
 from clausekit.indicators import compute
-from clausekit.masking import mask_report
+from clausekit.masking import deidentify, mask_report
 from clausekit.merge import Dataset, merge
 from clausekit.options import InputOptions, RunOptions
 from clausekit.read import FileRead, Reading, ReadLimits, start_reading
 from clausekit.recognise import recognise
-from clausekit.report import views
+from clausekit.report import TEAM_ANNEX, public_views, team_views, views
 from clausekit.settings import Settings
 from clausekit.spec import Spec, load_spec
 from clausekit.validate import Validated, validate
@@ -35,6 +42,7 @@ UNREADABLE_CODES = frozenset(
     {
         "FILE_UNREADABLE",
         "FILE_FORMAT_UNKNOWN",
+        "FILE_FORMAT_UNSUPPORTED",
         "FILE_ENCRYPTED",
         "FILE_HOSTILE",
         "FILE_TOO_SLOW",
@@ -149,6 +157,8 @@ def check(
             rec.release()
             validated.append(v)
             found.extend(v.issues)
+        if not validated and not file.unreadable:
+            found.append(no_table(file))
         file.sheets = []  # the raw text is no longer needed
         done.append((file, validated, found))
     done.sort(key=lambda d: d[0].order)
@@ -161,6 +171,28 @@ def check(
         [file.source.display for file, _, _ in done if file.unreadable],
         reading.files,
     )
+
+
+def no_table(file: FileRead) -> Issue:
+    """FILE_NO_TABLE for a file read whole that gave no table, saying what it held."""
+    sheets = file.sheets
+    blank = [raw for raw in sheets if raw.frame.empty or not raw.frame.notna().to_numpy().any()]
+    if not sheets:
+        hidden = any(i.code == "SHEET_HIDDEN" for i in file.issues)
+        detail = (
+            " (ses feuilles sont masquées)"
+            if hidden
+            else " (le fichier ne contient aucune feuille)"
+        )
+    elif len(blank) == len(sheets) and any(raw.cell_issues for raw in sheets):
+        detail = " (ses feuilles ne contiennent que des cellules en erreur ou des images)"
+    elif len(blank) == len(sheets) and sheets[0].sheet is None:
+        detail = " (il est vide)"
+    elif len(blank) == len(sheets):
+        detail = " (ses feuilles sont vides)" if len(sheets) > 1 else " (sa feuille est vide)"
+    else:
+        detail = ""
+    return make_issue("FILE_NO_TABLE", file=file.source.display, detail=detail)
 
 
 @dataclass
@@ -298,7 +330,7 @@ def consolidate(
     inputs = inputs or InputOptions()
     checked = check(paths, spec=spec, limits=limits, inputs=inputs, reading=reading)
     if not checked.validated:
-        raise InputError("Aucune table exploitable dans les chemins donnés.")
+        raise _nothing_to_report(checked, paths)
     report, all_issues = build_report(
         checked,
         spec=spec,
@@ -315,32 +347,72 @@ def consolidate(
     if options.history is not None and options.mask_below <= 1:  # unmasked counts: not shared
         evolution = _history_preview(options.history, report)
     unmasked = report
-    if options.mask_below > 1:
-        report = mask_report(report, options.mask_below)
-        result.report = report
     rejects = checked.rejects
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tables = views(report, rejects, evolution)
-    names: list[str] = []
-    with output_set(out_dir) as stage:
-        if "json" in options.formats:
-            write_json(report, stage("rapport.json"))
-            names.append("rapport.json")
-        if "xlsx" in options.formats:
-            write_xlsx(tables, stage("rapport.xlsx"))
-            names.append("rapport.xlsx")
-        if "markdown" in options.formats:
-            write_markdown(tables, stage("rapport.md"))
-            names.append("rapport.md")
-        if "csv" in options.formats:
-            names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
-        write_csv(rejects, stage("rejets.csv"))
-        names.append("rejets.csv")
+    if options.mask_below > 1:  # row-level detail and paths: in the team's annex only
+        report = deidentify(mask_report(report, options.mask_below), all_issues)
+        result.report = report
+        tables = public_views(report)
+        annex = team_views(unmasked, rejects)
+    else:
+        tables, annex = views(report, rejects, evolution), []
+    try:
+        names = _write_outputs(out_dir, options.formats, report, tables, rejects, annex)
+    except OSError as exc:  # a file in the way, no permission, disk full: the user's to fix
+        raise output_error(exc, out_dir) from exc
     result.outputs = [out_dir / name for name in names]
     if options.history is not None:  # only once the report is in place: all or nothing
         _record_history(options.history, unmasked, checked.files)
     result.elapsed = time.monotonic() - started
     return result
+
+
+def _write_outputs(
+    out_dir: Path,
+    formats: tuple[str, ...],
+    report: dict[str, Any],
+    tables: list[Any],
+    rejects: pd.DataFrame,
+    annex: list[Any],
+) -> list[str]:
+    """Write the outputs, all or nothing; with an ``annex`` (a masked report), the rejected
+    rows go there, beside the report, under the annex's name."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
+    with output_set(out_dir) as stage:
+        if "json" in formats:
+            write_json(report, stage("rapport.json"))
+            names.append("rapport.json")
+        if "xlsx" in formats:
+            write_xlsx(tables, stage("rapport.xlsx"))
+            names.append("rapport.xlsx")
+        if "markdown" in formats:
+            write_markdown(tables, stage("rapport.md"))
+            names.append("rapport.md")
+        if "csv" in formats:
+            names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
+        rejects_name = f"{TEAM_ANNEX}-rejets.csv" if annex else "rejets.csv"
+        write_csv(rejects, stage(rejects_name))
+        names.append(rejects_name)
+        if annex:
+            write_xlsx(annex, stage(f"{TEAM_ANNEX}.xlsx"))
+            names.append(f"{TEAM_ANNEX}.xlsx")
+    return names
+
+
+def _nothing_to_report(checked: CheckResult, paths: list[Path]) -> Exception:
+    """Why no table came out of ``paths``, file by file: a path not found or a file that
+    could not be read (exit 3), else files read that hold no table (exit 1)."""
+    from clausekit.errors import NoTableError
+
+    stops = [i for i in checked.issues if i.code in UNREADABLE_CODES]
+    empty = [i for i in checked.issues if i.code == "FILE_NO_TABLE"]
+    lines = "\n".join(f"{i.file} : {i.message}" for i in stops + empty)
+    if stops:
+        return InputError(f"Aucun rapport écrit.\n{lines}")
+    if empty:
+        return NoTableError(f"Aucun rapport écrit.\n{lines}")
+    where = ", ".join(str(p) for p in paths) or "les chemins donnés"
+    return InputError(f"Aucun export (.xlsx, .xls, .ods, .csv) trouvé dans {where}.")
 
 
 def _history_preview(path: Path, report: dict[str, Any]) -> Any:

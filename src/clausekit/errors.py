@@ -43,6 +43,11 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Format non reconnu (le contenu n'est ni xlsx, ni xls, ni ods, ni csv).",
         "Exportez le fichier depuis ABC Clauses au format Excel (.xlsx) ou CSV.",
     ),
+    "FILE_FORMAT_UNSUPPORTED": CodeInfo(
+        "error",
+        "Classeur {kind} : ce format n'est pas lu par clausekit.",
+        "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx.",
+    ),
     "FILE_EXTENSION_MISMATCH": CodeInfo(
         "warning",
         "L'extension « {extension} » ne correspond pas au contenu ({detected}) : "
@@ -77,7 +82,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     "FILE_NO_TABLE": CodeInfo(
         "warning",
         "Aucune feuille du fichier n'a été reconnue comme table participants, contrats ou "
-        "opérations.",
+        "opérations{detail} : le fichier n'apporte aucune donnée.",
         "Vérifiez les en-têtes de colonnes (voir la liste des alias dans schemas/).",
     ),
     "NO_HOURS": CodeInfo(
@@ -345,3 +350,46 @@ class InputError(ClausekitError):
     """No input could be read at all."""
 
     exit_code = ExitCode.UNREADABLE
+
+
+class NoTableError(ClausekitError):
+    """Files were read, but none holds a table: nothing to report."""
+
+    exit_code = ExitCode.DATA_ISSUES
+
+
+class OutputError(UsageError):
+    """The report cannot be written where asked (a file in the way, no permission, disk
+    full): the user's to fix, the previous report is left whole."""
+
+
+def output_error(exc: OSError, where: object) -> OutputError:
+    """The French message of a failure to write the report in ``where``."""
+    import errno
+
+    code = exc.errno
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) or code in (
+        errno.EEXIST,
+        errno.ENOTDIR,
+    ):
+        text = (
+            f"« {where} » n'est pas un dossier (un fichier porte ce nom) : indiquez un autre "
+            "dossier de sortie avec -o."
+        )
+    elif isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        text = (
+            f"Écriture refusée dans « {where} » (droits insuffisants) : indiquez avec -o un "
+            "dossier où vous pouvez écrire."
+        )
+    elif code in (errno.ENOSPC, errno.EDQUOT):
+        text = (
+            f"Disque plein : le rapport n'a pas pu être écrit dans « {where} ». Libérez de la "
+            "place puis relancez."
+        )
+    elif code == errno.EROFS:
+        text = (
+            f"« {where} » est sur un disque en lecture seule : indiquez un autre dossier avec -o."
+        )
+    else:
+        text = f"Le rapport n'a pas pu être écrit dans « {where} » (erreur du système de fichiers)."
+    return OutputError(f"{text} Le rapport précédent, s'il y en a un, est intact.")

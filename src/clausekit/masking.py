@@ -51,12 +51,15 @@ import heapq
 import math
 import numbers
 from collections.abc import Hashable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["MAX_K", "mask_counts", "mask_records"]
+from clausekit.errors import Issue
+
+__all__ = ["MAX_K", "deidentify", "mask_counts", "mask_records"]
 
 MAX_K = 1000
 """Largest accepted threshold (a larger one is surely a typing mistake)."""
@@ -437,3 +440,52 @@ def mask_report(report: dict[str, Any], k: int) -> dict[str, Any]:
             for rate in ("durable_rate", "transition_rate", "positive_rate", "dynamic_rate"):
                 out["exits"][rate] = None
     return out
+
+
+def deidentify(report: dict[str, Any], issues: list[Issue]) -> dict[str, Any]:
+    """The public copy of a masked report: no row-level identifier and no path.
+
+    Files are named by their file name only; anomalies are counted by code, file, sheet and
+    column, without row, value or ids; the list of possible duplicates (ABC Clauses ids) is
+    left out. The detail stays in the team's annex (``annexe-equipe.xlsx``)."""
+    paths = {i.file for i in issues if i.file}
+    paths |= {s["file"] for s in report["sources"]}
+    paths |= set((report.get("inputs") or {}).get("used") or [])
+    paths |= {i["file"] for i in (report.get("inputs") or {}).get("ignored") or []}
+    longest_first = sorted(paths, key=len, reverse=True)
+
+    def strip(text: str) -> str:
+        for path in longest_first:
+            text = text.replace(path, PurePath(path).name)
+        return text
+
+    grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for issue in issues:
+        bare = replace(issue, row=None, value=None, file=_file_name(issue.file))
+        message = strip(bare.message)
+        key = (bare.code, bare.file, bare.sheet, bare.column, message)
+        if key in grouped:
+            grouped[key]["count"] += 1
+        else:
+            grouped[key] = {**bare.to_dict(), "message": message, "count": 1}
+    out = dict(report)
+    out["issues"] = list(grouped.values())
+    out["sources"] = [{**s, "file": _file_name(s["file"])} for s in report["sources"]]
+    for key in ("unmapped_columns", "column_matches"):
+        out[key] = [{**c, "file": _file_name(c.get("file"))} for c in report.get(key, [])]
+    if "inputs" in report:
+        inputs = report["inputs"]
+        out["inputs"] = {
+            "used": [_file_name(f) for f in inputs.get("used", [])],
+            "ignored": [
+                {**i, "file": _file_name(i["file"]), "reason": strip(i["reason"])}
+                for i in inputs.get("ignored", [])
+            ],
+        }
+    if "quality" in report:
+        out["quality"] = {k: v for k, v in report["quality"].items() if k != "duplicate_people"}
+    return out
+
+
+def _file_name(path: str | None) -> str | None:
+    return PurePath(path).name if path else path

@@ -134,8 +134,8 @@ def _finish(job: _Job, limits: ReadLimits) -> tuple[str, Any]:
             result: tuple[str, Any] = job.conn.recv()
         else:
             result = ("timeout", None)
-    except (EOFError, OSError):  # the child died (memory cap, signal)
-        result = ("timeout", None)
+    except (EOFError, OSError):  # the child died (memory cap, signal): not a time-out
+        result = ("crashed", None)
     finally:
         job.conn.close()
         if job.process.is_alive():
@@ -377,16 +377,26 @@ def _excel_result(
                     located.get(name, []),
                 )
             )
-    elif status == "timeout":
+    elif status in ("timeout", "crashed"):
         # the parser died or ran out of time: the check, alone, says why when it can
         check = preflight(source.path, limits.safety)
         if check.fatal:
             _add_preflight(file, check)
-        else:
+        elif status == "timeout":
             file.issues.append(
                 make_issue("FILE_TOO_SLOW", file=source.display, seconds=int(limits.seconds))
             )
             file.unreadable = True
+        else:
+            reason = (
+                "le lecteur de classeurs s'est arrêté brutalement (fichier malformé, ou plus "
+                f"de {limits.memory_mb} Mio de mémoire demandés)"
+            )
+            file.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=reason))
+            file.unreadable = True
+    elif status == "encrypted":
+        file.issues.append(make_issue("FILE_ENCRYPTED", file=source.display))
+        file.unreadable = True
     else:
         file.issues.append(make_issue("FILE_UNREADABLE", file=source.display, reason=payload))
         file.unreadable = True

@@ -54,6 +54,7 @@ LABELS = {
     "exit": "Sortie",
     "people": "Personnes",
     "rate": "Taux",
+    "count": "Nombre",
 }
 
 # number format per column kind (Excel format codes; Excel shows them in the user's locale)
@@ -328,6 +329,7 @@ def views(
                         "column",
                         "value",
                         "message",
+                        *(("count",) if "count" in i else ()),  # a masked report's tally
                     )
                 }
                 for i in report["issues"]
@@ -356,3 +358,26 @@ def views(
             ).replace(",", "\u202f")
         out.append(View("Rejets", "Lignes rejetées", shown, {}, note))
     return out
+
+
+TEAM_ANNEX = "annexe-equipe"  # file names of the facilitators' annex of a masked report
+TEAM_ONLY = ("Qualité", "Colonnes ignorées", "Doublons possibles", "Anomalies", "Rejets")
+TEAM_WARNING = (
+    "Annexe réservée à l'équipe d'animation : elle contient des identifiants ABC Clauses, "
+    "des numéros de ligne et les chemins des fichiers. Ne la transmettez pas hors de l'équipe ; "
+    "le rapport masqué (rapport.xlsx, rapport.json) est celui qui se diffuse."
+)
+
+
+def public_views(report: dict[str, Any]) -> list[View]:
+    """The tables of a masked report: no list of possible duplicates, no rejected rows."""
+    return [v for v in views(report) if v.name != "Doublons possibles"]
+
+
+def team_views(report: dict[str, Any], rejects: pd.DataFrame) -> list[View]:
+    """The facilitators' annex of a masked report (``report``: the unmasked one): the
+    row-level detail that the masked report leaves out."""
+    warning = View(
+        "À lire", "À ne pas diffuser", pd.DataFrame({"Avertissement": [TEAM_WARNING]}), {}
+    )
+    return [warning, *(v for v in views(report, rejects) if v.name in TEAM_ONLY)]

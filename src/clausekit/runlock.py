@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from clausekit.errors import UsageError
+from clausekit.errors import UsageError, output_error
 
 LOCK_SUFFIX = ".clausekit.lock"
 LOCK_OFFSET = 1 << 20  # the byte locked with msvcrt: beyond the holder's text
@@ -125,8 +125,11 @@ def run_lock(out_dir: Path, wait: float = 0) -> Iterator[Path]:
     :class:`LockedError` naming the holder. Yields the lock file's path.
     """
     path = lock_path(out_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+    except OSError as exc:  # the folder of the report is not writable: the user's to fix
+        raise output_error(exc, path.parent) from exc
     try:
         deadline = time.monotonic() + max(wait, 0)
         while not _try_lock(fd):

@@ -66,7 +66,9 @@ class Limits:
     max_ratio: float = 200.0  # per member, for members > 1 MiB uncompressed
     max_cells: int = 50_000_000  # used or declared sheet area (rows * cols)
     max_cell_chars: int = 32_767
-    check_dimension: bool = True  # also refuse a huge declared <dimension ref=...>
+    # also refuse a huge declared <dimension ref=...>: off, the cells themselves are scanned
+    # and calamine does not allocate from the declaration (a bogus A1:XFD1048576 is common)
+    check_dimension: bool = False
     max_issues: int = 1_000  # located issues kept per file (the rest are only counted)
 
 
@@ -120,6 +122,13 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_EMPTY = b"PK\x05\x06"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+# BOF record of a bare BIFF stream (no OLE container): Excel 2.x to 4.0, or 5+ saved bare
+_BIFF_BOF = {
+    b"\x09\x00": "Excel 2.x (BIFF2)",
+    b"\x09\x02": "Excel 3.0 (BIFF3)",
+    b"\x09\x04": "Excel 4.0 (BIFF4)",
+    b"\x09\x08": "Excel 5 à 2003 (BIFF) sans son enveloppe OLE",
+}
 
 _EXTENSIONS = {
     ".xlsx": "xlsx",
@@ -324,6 +333,9 @@ def _detect(fh: IO[bytes], file: str, limits: Limits) -> _Detection:
         return _detect_zip(fh, head, file, limits)
     if head.startswith(_OLE_MAGIC):
         return _detect_ole(fh, file)
+    if head[:2] in _BIFF_BOF and head[2:4] in (b"\x04\x00", b"\x06\x00", b"\x08\x00", b"\x10\x00"):
+        kind = _BIFF_BOF[head[:2]]
+        return _Detection("unknown", make_issue("FILE_FORMAT_UNSUPPORTED", file=file, kind=kind))
     if _looks_like_csv(head):
         return _Detection("csv")
     return _Detection("unknown", make_issue("FILE_FORMAT_UNKNOWN", file=file))
@@ -427,13 +439,32 @@ def _detect_zip(fh: IO[bytes], head: bytes, file: str, limits: Limits) -> _Detec
         archive = zipfile.ZipFile(fh)
     except _READ_ERRORS:
         return _Detection(kind, make_issue("FILE_UNREADABLE", file=file, reason=_CORRUPT))
-    names = set(archive.namelist())
-    if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
+    names = {_part_name(n) for n in archive.namelist()}
+    if "[Content_Types].xml" in names and _workbook_folder(names) is not None:
         return _Detection("xlsx", zip=archive)
+    if "[Content_Types].xml" in names and "xl/workbook.bin" in names:
+        archive.close()
+        kind = "Excel binaire (.xlsb)"
+        return _Detection("unknown", make_issue("FILE_FORMAT_UNSUPPORTED", file=file, kind=kind))
     if "mimetype" in names:
         return _Detection("ods", zip=archive, ods_candidate=True)
     archive.close()
     return _Detection("unknown", make_issue("FILE_FORMAT_UNKNOWN", file=file))
+
+
+def _part_name(name: str) -> str:
+    """A zip member's part name: some writers use backslashes or a leading slash."""
+    return name.replace("\\", "/").lstrip("/")
+
+
+def _workbook_folder(names: set[str]) -> str | None:
+    """The folder of the workbook part: ``xl``, else the one folder holding a workbook.xml
+    (a few writers use another name; the relationships inside it are relative)."""
+    if "xl/workbook.xml" in names:
+        return "xl"
+    folders = {n[: -len("/workbook.xml")] for n in names if n.endswith("/workbook.xml")}
+    folders = {f for f in folders if f and "/" not in f}
+    return folders.pop() if len(folders) == 1 else None
 
 
 def _read_mimetype(archive: zipfile.ZipFile) -> bool:
@@ -462,77 +493,115 @@ _MAX_DIR_SECTORS = 4096  # 16,384 directory entries at least
 _MAX_OLE_SEARCH = 256 * 1024 * 1024  # bytes searched when the compound file is malformed
 
 
-def _cfb_entries(fh: IO[bytes], size: int) -> list[tuple[str, int, int]]:
-    """Directory entries (name, start sector, stream size) of a compound file; or _CfbError."""
-    fh.seek(0)
-    header = fh.read(512)
-    if len(header) < 512 or header[28:30] != b"\xfe\xff":
-        raise _CfbError("bad header")
-    shift = struct.unpack_from("<H", header, 30)[0]
-    if shift not in (9, 12):
-        raise _CfbError("bad sector size")
-    sector = 1 << shift
-    n_sectors = max(0, (size - sector) // sector) + 1
-    n_fat, first_dir = struct.unpack_from("<LL", header, 44)
-    first_difat, n_difat = struct.unpack_from("<LL", header, 68)
-    if n_fat > min(n_sectors, _MAX_FAT_SECTORS) or n_difat > n_sectors:
-        raise _CfbError("bad counts")
-    per_sector = sector // 4
+class _Cfb:
+    """Just enough of a compound file to list its streams and read the start of one."""
 
-    def read_sector(sid: int) -> bytes:
-        if sid >= n_sectors:
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        fh.seek(0)
+        header = fh.read(512)
+        if len(header) < 512 or header[28:30] != b"\xfe\xff":
+            raise _CfbError("bad header")
+        shift = struct.unpack_from("<H", header, 30)[0]
+        if shift not in (9, 12):
+            raise _CfbError("bad sector size")
+        self.fh, self.shift, self.sector = fh, shift, 1 << shift
+        self.n_sectors = max(0, (size - self.sector) // self.sector) + 1
+        n_fat, first_dir = struct.unpack_from("<LL", header, 44)
+        self.cutoff, self.first_minifat = struct.unpack_from("<LL", header, 56)
+        first_difat, n_difat = struct.unpack_from("<LL", header, 68)
+        if n_fat > min(self.n_sectors, _MAX_FAT_SECTORS) or n_difat > self.n_sectors:
+            raise _CfbError("bad counts")
+        self.per_sector = self.sector // 4
+        fat = [s for s in struct.unpack_from("<109L", header, 76) if s < _END_OF_CHAIN]
+        sid, seen = first_difat, 0
+        while sid < _END_OF_CHAIN and seen < n_difat and len(fat) < n_fat:
+            words = struct.unpack(f"<{self.per_sector}L", self.read_sector(sid))
+            fat.extend(s for s in words[:-1] if s < _END_OF_CHAIN)
+            sid, seen = words[-1], seen + 1
+        self.fat_sectors = fat[:n_fat]
+        self.entries = self._directory(first_dir)
+
+    def read_sector(self, sid: int) -> bytes:
+        if sid >= self.n_sectors:
             raise _CfbError("sector out of range")
-        fh.seek((sid + 1) * sector)
-        data = fh.read(sector)
-        if len(data) < sector:
+        self.fh.seek((sid + 1) * self.sector)
+        data = self.fh.read(self.sector)
+        if len(data) < self.sector:
             raise _CfbError("short sector")
         return data
 
-    fat_sectors = [s for s in struct.unpack_from("<109L", header, 76) if s < _END_OF_CHAIN]
-    sid, seen = first_difat, 0
-    while sid < _END_OF_CHAIN and seen < n_difat and len(fat_sectors) < n_fat:
-        words = struct.unpack(f"<{per_sector}L", read_sector(sid))
-        fat_sectors.extend(s for s in words[:-1] if s < _END_OF_CHAIN)
-        sid, seen = words[-1], seen + 1
-    del fat_sectors[n_fat:]
-
-    def next_sector(sid: int) -> int:
+    def next_sector(self, sid: int) -> int:
         """The FAT entry of ``sid``, read lazily (the FAT itself may be large)."""
-        index, slot = divmod(sid, per_sector)
-        if index >= len(fat_sectors):
+        index, slot = divmod(sid, self.per_sector)
+        if index >= len(self.fat_sectors):
             raise _CfbError("sector outside the FAT")
-        entry: int = struct.unpack_from("<L", read_sector(fat_sectors[index]), slot * 4)[0]
+        entry: int = struct.unpack_from("<L", self.read_sector(self.fat_sectors[index]), slot * 4)[
+            0
+        ]
         return entry
 
-    entries: list[tuple[str, int, int]] = []
-    sid, visited = first_dir, set[int]()
-    while sid < _END_OF_CHAIN:
-        if sid in visited or len(visited) >= _MAX_DIR_SECTORS:
-            raise _CfbError("bad directory chain")
-        visited.add(sid)
-        data = read_sector(sid)
-        for offset in range(0, sector, 128):
-            raw = data[offset : offset + 128]
-            name_len = min(struct.unpack_from("<H", raw, 64)[0], 64)
-            if raw[66] == 0 or name_len < 2:
-                continue
-            name = raw[: name_len - 2].decode("utf-16-le", "replace")
-            start, stream_size = struct.unpack_from("<LQ", raw, 116)
-            entries.append((name, start, stream_size & 0xFFFFFFFF if shift == 9 else stream_size))
-        sid = next_sector(sid)
-    if not entries:
-        raise _CfbError("empty directory")
-    return entries
+    def chain(self, sid: int, count: int) -> list[int]:
+        """The first ``count`` sectors of the chain starting at ``sid``."""
+        out: list[int] = []
+        while sid < _END_OF_CHAIN and len(out) < count:
+            out.append(sid)
+            sid = self.next_sector(sid)
+        return out
+
+    def _directory(self, first_dir: int) -> list[tuple[str, int, int, int]]:
+        """Directory entries (name, start sector, stream size, type)."""
+        entries: list[tuple[str, int, int, int]] = []
+        sid, visited = first_dir, set[int]()
+        while sid < _END_OF_CHAIN:
+            if sid in visited or len(visited) >= _MAX_DIR_SECTORS:
+                raise _CfbError("bad directory chain")
+            visited.add(sid)
+            data = self.read_sector(sid)
+            for offset in range(0, self.sector, 128):
+                raw = data[offset : offset + 128]
+                name_len = min(struct.unpack_from("<H", raw, 64)[0], 64)
+                if raw[66] == 0 or name_len < 2:
+                    continue
+                name = raw[: name_len - 2].decode("utf-16-le", "replace")
+                start, size = struct.unpack_from("<LQ", raw, 116)
+                size = size & 0xFFFFFFFF if self.shift == 9 else size
+                entries.append((name, start, size, raw[66]))
+            sid = self.next_sector(sid)
+        if not entries:
+            raise _CfbError("empty directory")
+        return entries
+
+    def head(self, start: int, size: int, length: int) -> bytes:
+        """The first ``length`` bytes of a stream, from the sectors or the mini stream."""
+        length = min(length, size)
+        if size >= self.cutoff:
+            sids = self.chain(start, -(-length // self.sector))
+            return b"".join(self.read_sector(s) for s in sids)[:length]
+        root = next((e for e in self.entries if e[3] == 5), None)
+        if root is None:
+            raise _CfbError("no root entry")
+        minifat: dict[int, bytes] = {}
+        minifat_chain = self.chain(self.first_minifat, _MAX_DIR_SECTORS)
+        container = self.chain(root[1], _MAX_DIR_SECTORS)
+        out, sid = b"", start
+        while sid < _END_OF_CHAIN and len(out) < length:
+            index, slot = divmod(sid * 64, self.sector)
+            if index >= len(container):
+                raise _CfbError("mini sector out of range")
+            out += self.read_sector(container[index])[slot : slot + 64]
+            page, entry = divmod(sid, self.per_sector)
+            if page >= len(minifat_chain):
+                raise _CfbError("mini sector outside the mini FAT")
+            if page not in minifat:
+                minifat[page] = self.read_sector(minifat_chain[page])
+            sid = struct.unpack_from("<L", minifat[page], entry * 4)[0]
+        return out[:length]
 
 
-def _xls_has_filepass(fh: IO[bytes], start: int, stream_size: int) -> bool:
-    """Look for a FILEPASS record right after the BOF of the Workbook stream's first sector."""
-    if stream_size < 4096:  # stored in the mini stream: not checked (rare, optional check)
-        return False
-    fh.seek(0)
-    shift = struct.unpack_from("<H", fh.read(32), 30)[0]
-    fh.seek((start + 1) << shift)
-    data = fh.read(min(512, stream_size))
+def _xls_has_filepass(cfb: _Cfb, start: int, stream_size: int) -> bool:
+    """Look for a FILEPASS record right after the BOF at the start of the Workbook stream
+    (in the sectors, or in the mini stream when the stream is small)."""
+    data = cfb.head(start, stream_size, 512)
     pos = 0
     while pos + 4 <= len(data):
         record, length = struct.unpack_from("<HH", data, pos)
@@ -563,22 +632,23 @@ def _detect_ole(fh: IO[bytes], file: str) -> _Detection:
     fh.seek(0, 2)
     size = fh.tell()
     try:
-        entries = _cfb_entries(fh, size)
+        cfb = _Cfb(fh, size)
+        entries = cfb.entries
     except (_CfbError, struct.error, OSError, IndexError):
         # Not a well-formed compound file: fall back on a byte search of the stream names.
         needles = [n.encode("utf-16-le") for n in _ENCRYPTION_NAMES]
         if _file_contains(fh, needles, _MAX_OLE_SEARCH):
             return _Detection("xlsx", encrypted)
         return _Detection("xls")
-    names = {name for name, _, _ in entries}
+    names = {entry[0] for entry in entries}
     if names & set(_ENCRYPTION_NAMES):
         return _Detection("xlsx", encrypted)
-    for name, start, stream_size in entries:
-        if name in ("Workbook", "Book"):
+    for name, start, stream_size, _ in entries:
+        if name.lower() in ("workbook", "book"):  # "BOOK" too: names are case-insensitive
             try:
-                if _xls_has_filepass(fh, start, stream_size):
+                if _xls_has_filepass(cfb, start, stream_size):
                     return _Detection("xls", encrypted)
-            except (struct.error, OSError):
+            except (_CfbError, struct.error, OSError):
                 pass
             return _Detection("xls")
     return _Detection("unknown", make_issue("FILE_FORMAT_UNKNOWN", file=file))
@@ -1251,16 +1321,16 @@ def _parse_small_xml(data: bytes, file: str, part: str) -> Any:
 
 
 def _workbook_sheets(
-    workbook: bytes, rels: bytes | None, file: str
+    workbook: bytes, rels: bytes | None, file: str, folder: str = "xl"
 ) -> tuple[list[SheetInfo], bool]:
     """Sheets (name, member, hidden) and the date1904 flag of an xlsx workbook."""
-    root = _parse_small_xml(workbook, file, "xl/workbook.xml")
+    root = _parse_small_xml(workbook, file, f"{folder}/workbook.xml")
     targets: dict[str, str] = {}
     if rels is not None:
-        for rel in _parse_small_xml(rels, file, "xl/_rels/workbook.xml.rels").iter():
+        for rel in _parse_small_xml(rels, file, f"{folder}/_rels/workbook.xml.rels").iter():
             if _local(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
                 target = rel.get("Target").replace("\\", "/")
-                path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                path = target.lstrip("/") if target.startswith("/") else f"{folder}/{target}"
                 targets[rel.get("Id")] = posixpath.normpath(path)
     date1904 = False
     sheets: list[SheetInfo] = []
@@ -1312,7 +1382,8 @@ def _scan_xlsx(
 ) -> None:
     infos = archive.infolist()
     budget = [limits.max_uncompressed]
-    by_name = {i.filename: i for i in infos}
+    by_name = {_part_name(i.filename): i for i in infos}
+    folder = _workbook_folder(set(by_name)) or "xl"
 
     def read_small(name: str) -> bytes | None:
         info = by_name.get(name)
@@ -1324,26 +1395,27 @@ def _scan_xlsx(
         scan.run(_inflate(archive, info, file, budget))
         return scan.text()
 
-    rels = read_small("xl/_rels/workbook.xml.rels")
-    workbook = read_small("xl/workbook.xml") or b""
-    result.sheets, result.date1904 = _workbook_sheets(workbook, rels, file)
+    done = {f"{folder}/_rels/workbook.xml.rels", f"{folder}/workbook.xml"}
+    rels = read_small(f"{folder}/_rels/workbook.xml.rels")
+    workbook = read_small(f"{folder}/workbook.xml") or b""
+    result.sheets, result.date1904 = _workbook_sheets(workbook, rels, file, folder)
     sheet_names = {s.part: s.name for s in result.sheets if s.part}
-    done = {"xl/_rels/workbook.xml.rels", "xl/workbook.xml"}
     for info in infos:
-        if info.filename in done:
+        part = _part_name(info.filename)
+        if part in done:
             continue
         _check_encrypted(info, file)
-        if info.filename not in sheet_names and not _scanned(archive, info):
+        if part not in sheet_names and not _scanned(archive, info):
             continue
         _check_method(info, file)
-        lower = info.filename.lower()
-        if info.filename in sheet_names or (
-            lower.startswith("xl/worksheets/") and lower.endswith(".xml")
+        lower = part.lower()
+        if part in sheet_names or (
+            lower.startswith(f"{folder.lower()}/worksheets/") and lower.endswith(".xml")
         ):
-            name = sheet_names.get(info.filename) or posixpath.basename(info.filename)
+            name = sheet_names.get(part) or posixpath.basename(part)
             _scan_sheet(archive, info, file, limits, name, found, budget)
         else:
-            strict = lower.startswith("xl/") and lower.endswith("sharedstrings.xml")
+            strict = lower.startswith(f"{folder.lower()}/") and lower.endswith("sharedstrings.xml")
             _XmlScan(file, limits, strict=strict).run(_inflate(archive, info, file, budget))
     order = {s.name: i for i, s in enumerate(result.sheets)}
     found.issues.sort(key=lambda i: (order.get(i.sheet or "", len(order)), i.row or 0))

@@ -12,10 +12,14 @@ and the time limit still stops a parser that runs too long.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing as mp
 import os
+import posixpath
+import re
 import threading
+import zipfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -85,6 +89,90 @@ def _parse(content: bytes, locate: set[str]) -> list[tuple[str, bool, Any, int]]
     return sheets
 
 
+_SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*?/>")
+_RID = re.compile(rb"\s[A-Za-z_][\w.-]*:id\s*=\s*[\"']([^\"']*)[\"']")
+_RELATIONSHIP = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\s[^>]*?>")
+
+
+def _attr(tag: bytes, name: bytes) -> bytes | None:
+    match = re.search(rb"\s" + name + rb"\s*=\s*[\"']([^\"']*)[\"']", tag)
+    return match.group(1) if match else None
+
+
+def _repaired_xlsx(content: bytes) -> bytes | None:
+    """An xlsx package calamine refuses, rewritten the way Excel would save it: part names
+    with '/' (some writers use '\\'), the workbook folder renamed ``xl/``, and only the
+    sheets that are worksheets with a part (chart, macro and dialog sheets, or a sheet whose
+    relationship is missing, make calamine give up the whole file). None: not repairable.
+    Like calamine, it runs beside the preflight under the child's memory cap, and what it
+    gives is used only once the preflight has passed the package as it stands."""
+    try:
+        source = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        return None
+    members = {i.filename.replace("\\", "/").lstrip("/"): i for i in source.infolist()}
+    folder = "xl"
+    if "xl/workbook.xml" not in members:
+        folders = {n[: -len("/workbook.xml")] for n in members if n.endswith("/workbook.xml")}
+        folders = {f for f in folders if f and "/" not in f}
+        if len(folders) != 1 or any(n.startswith("xl/") for n in members):
+            return None
+        folder = folders.pop()
+    rels_name = f"{folder}/_rels/workbook.xml.rels"
+    rels = source.read(members[rels_name]) if rels_name in members else b""
+    kinds = {_attr(t, b"Id"): _attr(t, b"Type") or b"" for t in _RELATIONSHIP.findall(rels)}
+    targets = {_attr(t, b"Id"): _attr(t, b"Target") or b"" for t in _RELATIONSHIP.findall(rels)}
+
+    def worksheet(match: re.Match[bytes]) -> bytes:
+        rid = _RID.search(match.group(0))
+        key = rid.group(1) if rid else None
+        target = targets.get(key, b"").decode("utf-8", "replace").replace("\\", "/")
+        part = target.lstrip("/") if target.startswith("/") else f"{folder}/{target}"
+        if kinds.get(key, b"").endswith(b"/worksheet") and posixpath.normpath(part) in members:
+            return match.group(0)
+        return b""
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as repaired:
+        for name, info in members.items():
+            data = source.read(info)
+            if folder != "xl" and name in ("_rels/.rels", "[Content_Types].xml"):
+                data = data.replace(f"/{folder}/".encode(), b"/xl/")
+                data = data.replace(f'"{folder}/'.encode(), b'"xl/')
+            if name == f"{folder}/workbook.xml":
+                data = _SHEET_TAG.sub(worksheet, data)
+            if folder != "xl" and name.startswith(f"{folder}/"):
+                name = "xl/" + name[len(folder) + 1 :]
+            repaired.writestr(name, data)
+    return out.getvalue()
+
+
+def _failure(exc: BaseException) -> tuple[str, str | None]:
+    """What a parser failure tells the user, in French (never the library's own text)."""
+    text = str(exc).lower()
+    if "password" in text or "encrypt" in text:
+        return "encrypted", None
+    if isinstance(exc, MemoryError):
+        return "error", "mémoire insuffisante"
+    if not isinstance(exc, Exception):  # a Rust panic (pyo3 PanicException)
+        return "error", "le lecteur de classeurs a rencontré une structure qu'il ne sait pas lire"
+    return "error", "contenu corrompu ou d'une forme que le lecteur de classeurs ne sait pas lire"
+
+
+def _parse_or_repair(content: bytes) -> tuple[bytes, list[tuple[str, bool, Any, int]]]:
+    """Parse; if calamine refuses an xlsx package, parse its repaired copy. Returns the
+    bytes that parsed, to locate findings in them later."""
+    try:
+        return content, _parse(content, set())
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        repaired = _repaired_xlsx(content) if content[:2] == b"PK" else None
+        if repaired is None:
+            raise
+        return repaired, _parse(repaired, set())
+
+
 def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -> None:
     """Check the file and parse every sheet into Arrow, all cells as text.
 
@@ -93,7 +181,8 @@ def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -
     first, the parent runs the check again to say why.
 
     Sends ``("refused", preflight)``, ``("ok", (preflight, sheets))`` with sheets as
-    ``(name, visible, arrow batch, first column)``, or ``("error", reason)``.
+    ``(name, visible, arrow batch, first column)``, ``("encrypted", None)`` or
+    ``("error", reason)`` (a French reason).
     """
     capped = _confine(memory_mb)
     found: dict[str, Preflight] = {}
@@ -110,25 +199,49 @@ def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -
     if not capped:  # no memory cap: nothing is parsed before the file has passed the check
         checker.join()
     sheets: list[tuple[str, bool, Any, int]] = []
-    failure = None
+    failure: tuple[str, str | None] | None = None
+    content = b""
     try:
-        content = Path(path).read_bytes()
-        sheets = _parse(content, set())
-    except MemoryError:
-        failure = "mémoire insuffisante"
-    except Exception as exc:  # the child reports any parser failure as data
-        failure = f"{type(exc).__name__}: {str(exc)[:200]}"
+        content, sheets = _parse_or_repair(Path(path).read_bytes())
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # any parser failure is data, a Rust panic too
+        failure = _failure(exc)
     checker.join()
     try:
         check = found["check"]
         if failure is not None:
-            conn.send(("error", failure))
+            conn.send(failure)
         else:
             locate = {i.sheet for i in check.issues if i.sheet is not None and i.row is not None}
             if locate:
                 sheets = _parse(content, locate)
             conn.send(("ok", (check, sheets)))
-    except Exception as exc:
-        conn.send(("error", f"{type(exc).__name__}: {str(exc)[:200]}"))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        conn.send(_failure(exc))
     finally:
         conn.close()
+
+
+def shutdown() -> None:
+    """Stop the readers of this run and reap them, the fork server and its resource tracker
+    too: when clausekit exits, after an error or Ctrl-C as well, no process of its run is left
+    (otherwise they linger until they notice their parent is gone)."""
+    if _CONTEXT is None:
+        return
+    children = mp.active_children()
+    for child in children:
+        child.kill()
+    for child in children:
+        child.join(5)
+    from multiprocessing import forkserver, resource_tracker
+
+    for stop in (
+        getattr(forkserver._forkserver, "_stop", None),  # type: ignore[attr-defined]
+        getattr(resource_tracker._resource_tracker, "_stop", None),  # type: ignore[attr-defined]
+    ):
+        if stop is not None:
+            with contextlib.suppress(OSError, ChildProcessError):  # already gone
+                stop()

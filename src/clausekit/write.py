@@ -14,7 +14,7 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,26 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """Create a new empty file in ``folder`` with the mode the process's umask gives (0644
+    under the usual 022, as any program's output: colleagues can open the report), never
+    replacing an existing one (``mkstemp`` would make it 0600)."""
+    for _ in range(100):
+        path = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return path
+    raise FileExistsError(folder)  # pragma: no cover - 100 clashes of 48 random bits
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` only on success."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _new_file(target.parent, f".{target.name}.", ".tmp")
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
