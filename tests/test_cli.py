@@ -107,19 +107,19 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     assert wb.sheetnames == [
         "Synthèse",
         "Par territoire",
+        "Par programme",
         "Par donneur d'ordre",
         "Par opération",
         "Par type de clause",
-        "Par public",
-        "Par programme",
         "Par modalité",
+        "Par public",
         "Par type de contrat",
         "Sorties",
         "Suivi mensuel",
         "Mensuel programme",
+        "Mensuel opération",
         "Mensuel territoire",
         "Mensuel donneur",
-        "Mensuel opération",
         "Qualité",
         "Colonnes ignorées",
         "Doublons possibles",
@@ -130,7 +130,8 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     assert ws.freeze_panes == "A4"
     assert ws["A3"].value == "Territoire"
     assert ws["A3"].font.bold
-    assert ws.auto_filter.ref == "A3:L6"
+    assert ws.auto_filter.ref == "A3:L6"  # not the total row (A7)
+    assert ws["A7"].value == "Ensemble"
     assert ws.page_setup.orientation == "landscape"
     assert ws["B4"].number_format == "#,##0.00"
     # openpyxl does not load charts back: look for them in the package itself
@@ -162,7 +163,8 @@ def test_rejected_rows_give_exit_1_and_rejets_csv(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     rejets = (out / "rejets.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(rejets) == 2
-    assert rejets[1].endswith(";Contrats;2;Heures réalisées : VALUE_NOT_HOURS")
+    assert rejets[0] == "Fichier;Feuille;Ligne;Motifs"
+    assert rejets[1].endswith(";Contrats;2;Heures réalisées : pas un nombre d'heures")
     strict = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "s"), "--strict"])
     assert strict.exit_code == 1
     assert not (tmp_path / "s" / "rapport.json").exists()

@@ -665,7 +665,7 @@ def test_formula_like_text_is_inert_in_rejets_csv(
     out, files = formula_run(tmp_path, monkeypatch)
     with (out / "rejets.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
-    assert rows[0] == ["file", "sheet", "row", "reasons"]
+    assert rows[0] == ["Fichier", "Feuille", "Ligne", "Motifs"]
     expected = [f if f[0] not in FORMULA_START else "'" + f for f in files]
     assert sorted(r[0] for r in rows[1:]) == sorted(expected)
     for row in rows:

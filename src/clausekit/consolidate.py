@@ -18,7 +18,7 @@ from clausekit.merge import merge
 from clausekit.options import InputOptions, RunOptions
 from clausekit.read import FileRead, Reading, ReadLimits, start_reading
 from clausekit.recognise import recognise
-from clausekit.report import views
+from clausekit.report import rejects_frame, views
 from clausekit.settings import Settings
 from clausekit.spec import Spec, load_spec
 from clausekit.validate import Validated, validate
@@ -261,7 +261,7 @@ def consolidate(
             names.append("rapport.md")
         if "csv" in options.formats:
             names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
-        write_csv(rejects, stage("rejets.csv"))
+        write_csv(rejects_frame(rejects), stage("rejets.csv"))
         names.append("rejets.csv")
     result.outputs = [out_dir / name for name in names]
     if options.history is not None:  # only once the report is in place: all or nothing
@@ -272,7 +272,7 @@ def consolidate(
 
 def _history_preview(path: Path, report: dict[str, Any]) -> Any:
     """The evolution since the previous recorded period, as a table (None: no previous)."""
-    from clausekit.history import DIFF_HEADER, History, diff_rows, period_key
+    from clausekit.history import DIFF_HEADER, History, diff_table, period_key
 
     period = period_key(report)
     with History(path) as history:
@@ -280,7 +280,7 @@ def _history_preview(path: Path, report: dict[str, Any]) -> Any:
     if found is None:
         return None
     previous, diff = found
-    return previous, period, pd.DataFrame(diff_rows(diff), columns=list(DIFF_HEADER))
+    return previous, period, pd.DataFrame(diff_table(diff), columns=list(DIFF_HEADER))
 
 
 def _record_history(path: Path, report: dict[str, Any], files: list[str]) -> None:
