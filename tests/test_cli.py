@@ -239,9 +239,12 @@ def test_csv_and_markdown_formats(tmp_path: Path) -> None:
     markdown = (out / "rapport.md").read_text(encoding="utf-8")
     assert "## Par territoire" in markdown
     assert "| Taux de réalisation | " in markdown
-    bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "pdf"])
+    # French Excel reads the numbers: decimal comma, rates in %, no thousands separator
+    rows = [line.split(";") for line in territory.splitlines()]
+    assert rows[1][:4] == ["Artois", "16270,00", "15569,33", "95,7%"]
+    bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "docx"])
     assert bad.exit_code == 2
-    assert "Format « pdf » inconnu" in bad.output
+    assert "Format « docx » inconnu" in bad.output
 
 
 def test_mask_below_hides_small_counts_everywhere(tmp_path: Path) -> None:

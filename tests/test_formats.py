@@ -1018,7 +1018,12 @@ def test_exit_0_on_clean_input(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = consolidate([data], out)
     assert int(result.exit_code) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["rapport.json", "rapport.xlsx", "rejets.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bilan.html",
+        "rapport.json",
+        "rapport.xlsx",
+        "rejets.csv",
+    ]
     assert (out / "rejets.csv").read_text(encoding="utf-8-sig") == "Fichier;Feuille;Ligne;Motifs\n"
     cli = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "cli")])
     assert cli.exit_code == 0, cli.output

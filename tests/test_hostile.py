@@ -756,7 +756,8 @@ def test_an_interrupted_write_leaves_no_partial_file(
         consolidate([second_data(tmp_path)], out)
     after = outputs(out)
     assert after["rapport.xlsx"] == before["rapport.xlsx"]
-    assert sorted(after) == ["rapport.json", "rapport.xlsx", "rejets.csv"]  # no temp file left
+    # no temp file left
+    assert sorted(after) == ["bilan.html", "rapport.json", "rapport.xlsx", "rejets.csv"]
 
 
 def test_strict_failure_and_unreadable_inputs_leave_the_previous_report_intact(

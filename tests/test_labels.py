@@ -121,7 +121,7 @@ def texts(out: Path) -> dict[str, list[str]]:
 def test_no_raw_code_or_english_severity_reaches_an_output(outputs: Path) -> None:
     forbidden = labels.raw_codes() | SEEN_IN_THE_WILD
     seen = texts(outputs)
-    assert "rapport.xlsx!Rejets" in seen
+    assert "rapport.xlsx!Rejets" in seen and "bilan.html" in seen
     leaks = []
     for where, cells in seen.items():
         for cell in cells:

@@ -25,6 +25,7 @@ from clausekit.validate import Validated, validate
 from clausekit.write import (
     output_set,
     write_csv,
+    write_document,
     write_json,
     write_markdown,
     write_tables_csv,
@@ -263,6 +264,7 @@ def consolidate(
             names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
         write_csv(rejects_frame(rejects), stage("rejets.csv"))
         names.append("rejets.csv")
+        names += write_document(report, options.formats, stage)
     result.outputs = [out_dir / name for name in names]
     if options.history is not None:  # only once the report is in place: all or nothing
         _record_history(options.history, unmasked, checked.files)

@@ -331,6 +331,25 @@ def write_markdown(views: list[Any], target: Path) -> None:
         tmp.write_text(markdown_text(views), encoding="utf-8")
 
 
+def write_document(
+    report: dict[str, Any], formats: tuple[str, ...], stage: Callable[[str], Path]
+) -> list[str]:
+    """The bilan, written by every run (bilan.html), and printed to bilan.pdf when asked.
+    Its modules are loaded only here: only the runs that write the document pay for them."""
+    from clausekit.bilan import bilan_html
+
+    document = bilan_html(report)
+    with atomic_path(stage("bilan.html")) as tmp:
+        tmp.write_text(document, encoding="utf-8")
+    names = ["bilan.html"]
+    if "pdf" in formats:
+        from clausekit.pdf import html_to_pdf
+
+        html_to_pdf(document, stage("bilan.pdf"))
+        names.append("bilan.pdf")
+    return names
+
+
 def csv_name(view_name: str) -> str:
     import unicodedata
 
