@@ -218,7 +218,13 @@ def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
         when = f"export du {french_date(max(dates))}" if dates else "date d'export inconnue"
         items.append(f"<li><b>{escape(territory)}</b> — {when} ({escape(names)})</li>")
     header, rows = grid(report)
-    grid_rows = [[text, *(number(v, kind) for v in values)] for text, kind, values in rows]
+    grid_rows = [
+        [
+            text,
+            *(number(forecast(v) if text.startswith("Heures prév") else v, kind) for v in values),
+        ]
+        for text, kind, values in rows
+    ]
     classes = ["share" if text.startswith("part ") else "" for text, _, _ in rows]
     return (
         "<section>"

@@ -91,7 +91,8 @@ def consolidate(
             "--format",
             "-f",
             help="Sorties à écrire, répétable : xlsx, json, csv (un fichier par tableau), "
-            "markdown. Par défaut : xlsx et json.",
+            "markdown, pdf (bilan.pdf, avec Chromium, Chrome ou Edge). Par défaut : xlsx et "
+            "json ; bilan.html et rejets.csv sont toujours écrits.",
         ),
     ] = None,
     mask_below: Annotated[
@@ -127,7 +128,7 @@ def consolidate(
     ] = "text",
     debug: Debug = False,
 ) -> None:
-    """Consolider les exports et écrire le rapport (xlsx, json, rejets.csv).
+    """Consolider les exports et écrire le rapport (bilan.html, xlsx, json, rejets.csv).
 
     Exemple : clausekit consolidate exports/ -o rapport
     """

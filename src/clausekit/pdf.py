@@ -69,8 +69,8 @@ def find_browser(environ: Mapping[str, str] | None = None) -> Path | None:
             return Path(found)
     for variable, tail in WINDOWS:
         root = env.get(variable)
-        if root and (Path(root) / tail).is_file():
-            return Path(root) / tail
+        if root and Path(root, *tail.split("\\")).is_file():
+            return Path(root, *tail.split("\\"))
     for path in MACOS:
         if Path(path).is_file():
             return Path(path)
