@@ -149,3 +149,47 @@ def test_the_readable_labels_are_there(outputs: Path) -> None:
     assert contract[0] == "Contrats et heures par type de contrat"
     assert contract[1] == "Type de contrat"  # the label column's heading
     assert "Intérim" in contract
+
+
+# --------------------------------------------------------------------------- Click in French
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--help"], "--help  Afficher ce message et quitter."),
+        (["samples"], "Erreur : Argument manquant : « directory »."),
+        (["consolidate", "--bogus"], "Erreur : Option inconnue : --bogus"),
+        (["consolidate", "-o"], "Erreur : L'option « -o » attend une valeur."),
+        (["nope"], "Erreur : Commande inconnue : « nope »."),
+        (["init", "a", "b"], "Erreur : Argument(s) en trop : b"),
+        (
+            ["consolidate", "--mask-below", "x"],
+            "Erreur : Valeur invalide pour « --mask-below » : un nombre entier est attendu",
+        ),
+    ],
+)
+def test_click_speaks_french(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, args)
+    assert expected in result.output
+    for english in ("Show this message", "Usage:", "Error:", "Missing", "No such", "Try '"):
+        assert english not in result.output
+
+
+def test_every_help_page_is_in_french() -> None:
+    for args in (
+        [],
+        ["consolidate"],
+        ["validate"],
+        ["samples"],
+        ["init"],
+        ["config"],
+        ["history"],
+        ["history", "diff"],
+    ):
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "Afficher ce message et quitter." in result.output
+        assert "Utilisation : clausekit" in result.output
+        for english in ("Show this message", "Usage:", "[default:", "[required]", "<int"):
+            assert english not in result.output, (args, english)

@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from clausekit import render
+from clausekit import clickfr, render
 from clausekit.errors import ClausekitError, ExitCode
+
+clickfr.install()  # Click's help and usage messages in French
 
 app = typer.Typer(
     name="clausekit",
