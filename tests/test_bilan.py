@@ -225,3 +225,19 @@ def test_samples_print_to_a4_in_headless_chromium(tmp_path: Path) -> None:
     ).stdout
     right = [float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes)]
     assert right and max(right) <= width - 30  # 13 mm margin ≈ 37 pt
+
+
+def test_missing_is_not_zero_in_the_workbook(small: Path) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(small / "rapport.xlsx")
+    summary = {row[0]: row[1:4] for row in wb["Synthèse"].iter_rows(min_row=4, values_only=True)}
+    assert summary["Heures prévisionnelles"] == (400, 400, "n.r.")  # Total, Artois, Béthune
+    assert summary["Taux de réalisation"][2] == "n.r."
+    territory = {
+        row[0]: row[1:4] for row in wb["Par territoire"].iter_rows(min_row=4, values_only=True)
+    }
+    assert territory["Béthune"] == ("n.r.", 70, "n.r.")  # forecast, realised, rate
+    assert territory["Artois"] == (400, 180, 0.45)
+    notes = [c for row in wb["Par territoire"].iter_rows(values_only=True) for c in row if c]
+    assert any("n.r. : non renseigné" in str(c) for c in notes)

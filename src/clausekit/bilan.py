@@ -23,6 +23,8 @@ from clausekit.report import (
     FOOTNOTE_PEOPLE,
     MONTHS,
     NOT_AVAILABLE,
+    NOT_STATED,
+    NOT_STATED_NOTE,
     grid,
     month_words,
     period_words,
@@ -31,11 +33,6 @@ from clausekit.report import (
 )
 
 TITLE = "Bilan des clauses sociales d'insertion"
-NOT_STATED = "n.r."
-NOT_STATED_NOTE = (
-    "n.r. : non renseigné (aucune heure prévisionnelle déclarée, ou aucun participant) — "
-    "jamais compté comme zéro."
-)
 MONTH_SHORT = (
     "janv.",
     "févr.",

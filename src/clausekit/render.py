@@ -65,9 +65,9 @@ def fmt(value: Any) -> str:
 
 
 def grid_cell(value: Any, kind: str) -> str:
-    """A value of page 1's grid as the terminal shows it."""
+    """A value of page 1's grid as the terminal shows it (« n.r. »: not stated)."""
     if value is None:
-        return "—"
+        return "n.r."
     if isinstance(value, str):  # masked
         return value
     if kind == "rate":

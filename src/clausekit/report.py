@@ -107,6 +107,9 @@ def _view(
     note: str | None = None,
     chart: Chart | None = None,
 ) -> View:
+    if records and any(k in records[0] for k in STATED_KEYS):
+        records = stated(records)
+        note = f"{note} {NOT_STATED_NOTE}" if note else NOT_STATED_NOTE
     frame = pd.DataFrame.from_records(records)
     formats = {LABELS.get(c, c): FORMATS[c] for c in frame.columns if c in FORMATS}
     frame = frame.rename(columns=LABELS)
@@ -205,9 +208,34 @@ KIND_FORMATS = {"hours": "#,##0.00", "rate": "0.0%", "decimal": "#,##0.00", "cou
 
 
 def grid_value(stats: dict[str, Any], key: str) -> Any:
+    """A value of page 1's grid; None where nothing was stated (shown « n.r. »)."""
     if key.startswith("share:"):
         return share(stats[key.removeprefix("share:")], stats["participants"])
+    if key == "hours_forecast" and stats[key] == 0:
+        return None  # a forecast nobody stated is not a forecast of 0 hours
     return stats[key]
+
+
+NOT_STATED = "n.r."
+NOT_STATED_NOTE = (
+    "n.r. : non renseigné (aucune heure prévisionnelle déclarée, ou aucun participant) — "
+    "jamais compté comme zéro."
+)
+STATED_KEYS = ("hours_forecast", "realisation_rate", "cumulative_rate")
+
+
+def stated(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Forecasts of 0 hours and rates without a forecast as « n.r. », never as 0."""
+    out = []
+    for record in records:
+        record = dict(record)
+        if record.get("hours_forecast") == 0:
+            record["hours_forecast"] = NOT_STATED
+        for key in ("realisation_rate", "cumulative_rate"):
+            if key in record and record[key] is None:
+                record[key] = NOT_STATED
+        out.append(record)
+    return out
 
 
 def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:
@@ -235,7 +263,9 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
     quality = report.get("quality", {})
     header, rows = grid(report)
     width = len(header) - 1
-    records: list[list[Any]] = [[text, *values] for text, _, values in rows]
+    records: list[list[Any]] = [
+        [text, *(NOT_STATED if v is None else v for v in values)] for text, _, values in rows
+    ]
     exits = report.get("exits")
     extra: list[tuple[str, Any]] = []
     if exits:
@@ -407,7 +437,7 @@ def views(
             f"Bilan des clauses d'insertion — {period_text(period)}",
             summary,
             {},
-            FOOTNOTE_PEOPLE,
+            f"{FOOTNOTE_PEOPLE} {NOT_STATED_NOTE}",
             row_formats=summary_row_formats(summary),
         ),
         _view(
