@@ -241,3 +241,30 @@ def test_missing_is_not_zero_in_the_workbook(small: Path) -> None:
     assert territory["Artois"] == (400, 180, 0.45)
     notes = [c for row in wb["Par territoire"].iter_rows(values_only=True) for c in row if c]
     assert any("n.r. : non renseigné" in str(c) for c in notes)
+
+
+def test_a_month_is_read_against_its_year(tmp_path: Path) -> None:
+    data = two_territories(tmp_path / "in")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["consolidate", str(data), "-o", str(out), "--period", "2025-02"])
+    assert result.exit_code in (0, 1), result.output
+    page = (out / "bilan.html").read_text(encoding="utf-8")
+    assert "février 2025 — cumul depuis janvier" in page
+    month, cumulative = ({row[0]: row[1:] for row in t} for t in tables(page)[:2])
+    # February alone: A1 50 h + A2 30 h in Artois, none in Béthune; since January: 250 h
+    assert month["Indicateur"] == ["Total", "Artois", "Béthune"]
+    assert month["Heures réalisées"] == ["80", "80", "0"]
+    assert cumulative["Indicateur"] == ["Total", "Artois", "Béthune"]
+    assert cumulative["Heures réalisées"] == ["250", "180", "70"]
+    assert cumulative["Taux de réalisation"][1] == f"45,0{NARROW}%"  # 180 / 400, cumulative
+    erbm = next(t for t in tables(page) if t[0][:3] == ["", "janv.", "févr."])
+    rows = {row[0]: row[1:] for row in erbm}
+    assert rows["Heures réalisées"] == ["100", "80", "180"]  # the follow-up since January
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(out / "rapport.xlsx").sheetnames
+    assert sheets[:2] == ["Synthèse", "Cumul depuis janvier"]
+    report = __import__("json").loads((out / "rapport.json").read_text(encoding="utf-8"))
+    assert report["period"] == {"start": "2025-02", "end": "2025-02"}
+    assert report["year_to_date"]["period"] == {"start": "2025-01", "end": "2025-02"}
+    assert report["year_to_date"]["totals"]["hours_realised"] == 250.0

@@ -203,6 +203,26 @@ def french_date(day: datetime.date) -> str:
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
+def document_period(report: dict[str, Any]) -> str:
+    """« janvier à décembre 2025 », or « juin 2025 — cumul depuis janvier »."""
+    words = period_words(report["period"])
+    return f"{words} — cumul depuis janvier" if report.get("year_to_date") else words
+
+
+def _grid(report: dict[str, Any]) -> str:
+    """Page 1's grid: indicators × territories, total first, shares in italics."""
+    header, rows = grid(report)
+    grid_rows = [
+        [
+            text,
+            *(number(forecast(v) if text.startswith("Heures prév") else v, kind) for v in values),
+        ]
+        for text, kind, values in rows
+    ]
+    classes = ["share" if text.startswith("part ") else "" for text, _, _ in rows]
+    return table(header, grid_rows, row_classes=classes)
+
+
 def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
     period = report["period"]
     files: dict[str, set[str]] = defaultdict(set)
@@ -214,25 +234,24 @@ def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
         names = ", ".join(Path(f).name for f in sorted(files[territory]))
         when = f"export du {french_date(max(dates))}" if dates else "date d'export inconnue"
         items.append(f"<li><b>{escape(territory)}</b> — {when} ({escape(names)})</li>")
-    header, rows = grid(report)
-    grid_rows = [
-        [
-            text,
-            *(number(forecast(v) if text.startswith("Heures prév") else v, kind) for v in values),
-        ]
-        for text, kind, values in rows
-    ]
-    classes = ["share" if text.startswith("part ") else "" for text, _, _ in rows]
+    cumulative = report.get("year_to_date")
+    grids = "<h3>Indicateurs par territoire</h3>" + _grid(report)
+    if cumulative is not None:
+        grids = (
+            f"<h3>{escape(period_words(period))} : indicateurs par territoire</h3>"
+            + _grid(report)
+            + f"<h3>Cumul {escape(period_words(cumulative['period']))}</h3>"
+            + _grid(cumulative)
+        )
     return (
         "<section>"
         f"<h1>{TITLE}</h1>"
-        f'<p class="period">{escape(period_words(period))}</p>'
+        f'<p class="period">{escape(document_period(report))}</p>'
         f'<p class="meta">Produit le {french_date(produced)} par clausekit '
         f"{escape(str(report['clausekit_version']))}, à partir des exports ABC Clauses de "
         f"{len(files)} territoire(s) :</p>"
         f'<ul class="sources">{"".join(items)}</ul>'
-        "<h3>Indicateurs par territoire</h3>"
-        + table(header, grid_rows, row_classes=classes)
+        + grids
         + f'<p class="note">{escape(FOOTNOTE_PEOPLE)} Parts : rapportées aux participants. '
         f"{escape(NOT_STATED_NOTE)}</p>"
         "</section>"
@@ -264,6 +283,7 @@ def _hours_page(report: dict[str, Any]) -> str:
     return (
         "<section>"
         "<h2>Heures prévues et réalisées</h2>"
+        f'<p class="note">{escape(period_words(report["period"]))}.</p>'
         "<h3>Par programme (tous donneurs d'ordre confondus)</h3>"
         + _stats_table(programmes, [("programme", "Programme")], totals)
         + chart_p
@@ -593,19 +613,21 @@ def _quality_page(report: dict[str, Any]) -> str:
 def bilan_html(report: dict[str, Any], produced: datetime.date | None = None) -> str:
     """The whole document, as one string of HTML."""
     produced = produced or production_date()
-    period = period_words(report["period"])
+    period = document_period(report)
     style = (
         CSS.replace("@RUNNING@", css_string(TITLE))
         .replace("@PERIOD@", css_string(period))
         .replace("@PRODUCED@", css_string(f"produit le {french_date(produced)}"))
     )
+    # forecast against realised and the monthly follow-up: on the cumulative when there is one
+    longest = {**report, **report.get("year_to_date", {})}
     body = "".join(
         [
             _title_page(report, produced),
-            _hours_page(report),
+            _hours_page(longest),
             _typology_page(report),
             _exits_page(report),
-            _monthly_page(report),
+            _monthly_page(longest),
             _method_page(report),
             _quality_page(report),
         ]

@@ -175,6 +175,11 @@ def build_report(
         for validated in checked.validated:
             validated.tables = {}
     body = compute(data, spec, settings)
+    from clausekit.cumulative import year_to_date
+
+    cumulative = year_to_date(data, spec, settings, body["period"])
+    if cumulative is not None:  # a month read against its year
+        body["year_to_date"] = cumulative
     issues = checked.issues + data.issues
     if not body["totals"]["hours_realised"]:
         period = body["period"]

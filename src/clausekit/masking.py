@@ -436,4 +436,8 @@ def mask_report(report: dict[str, Any], k: int) -> dict[str, Any]:
         if any(isinstance(masked[key], str) for key in keys):
             for rate in ("durable_rate", "transition_rate", "positive_rate", "dynamic_rate"):
                 out["exits"][rate] = None
+    if "year_to_date" in report:  # the cumulative since January, masked the same way
+        cumulative = mask_report({**report["year_to_date"], "settings": report["settings"]}, k)
+        cumulative.pop("settings")
+        out["year_to_date"] = cumulative
     return out

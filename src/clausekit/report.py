@@ -557,6 +557,24 @@ def views(
                 [{"file": i["file"], "reasons": i["reason"]} for i in ignored],
             )
         )
+    cumulative = report.get("year_to_date")
+    if cumulative is not None:  # a month read against its year, right after page 1
+        header, rows = grid(cumulative)
+        frame = pd.DataFrame(
+            [[text, *(NOT_STATED if v is None else v for v in values)] for text, _, values in rows],
+            columns=header,
+        )
+        out.insert(
+            1,
+            View(
+                "Cumul depuis janvier",
+                f"Cumul {period_words(cumulative['period'])} (depuis janvier)",
+                frame,
+                {},
+                f"{FOOTNOTE_PEOPLE} {NOT_STATED_NOTE}",
+                row_formats=summary_row_formats(frame),
+            ),
+        )
     if evolution is not None:
         before, after, frame = evolution
         out.insert(
