@@ -257,6 +257,7 @@ def test_a_month_is_read_against_its_year(tmp_path: Path) -> None:
     assert cumulative["Indicateur"] == ["Total", "Artois", "Béthune"]
     assert cumulative["Heures réalisées"] == ["250", "180", "70"]
     assert cumulative["Taux de réalisation"][1] == f"45,0{NARROW}%"  # 180 / 400, cumulative
+    assert "Taux de réalisation" not in month  # one month against a whole forecast: no
     erbm = next(t for t in tables(page) if t[0][:3] == ["", "janv.", "févr."])
     rows = {row[0]: row[1:] for row in erbm}
     assert rows["Heures réalisées"] == ["100", "80", "180"]  # the follow-up since January

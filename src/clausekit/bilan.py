@@ -87,6 +87,7 @@ svg.chart { width: 100%; height: auto; break-inside: avoid; display: block; marg
 ul.sources { margin: 0 0 3mm 4mm; padding: 0; font-size: 8.5pt; }
 dl.defs dt { font-weight: bold; margin-top: 2mm; }
 dl.defs dd { margin: 0 0 0 4mm; }
+div.programme { break-inside: avoid; }
 div.box { border: 1pt solid #c55a11; padding: 2mm 3mm; margin: 2mm 0; }
 """
 
@@ -338,6 +339,7 @@ def _typology_page(report: dict[str, Any]) -> str:
     return (
         "<section>"
         "<h2>Typologie des clauses</h2>"
+        f'<p class="note">{escape(period_words(report["period"]))}.</p>'
         "<h3>Fondement juridique (Code de la commande publique)</h3>"
         + _stats_table(clauses, [("clause_type", "Type de clause")], totals)
         + '<p class="note">Une opération peut combiner plusieurs modalités : elle compte '
@@ -383,6 +385,7 @@ def _exits_page(report: dict[str, Any]) -> str:
     return (
         "<section>"
         "<h2>Sorties dynamiques</h2>"
+        f'<p class="note">{escape(period_words(report["period"]))}.</p>'
         + table(["Sortie", "Personnes", "Taux"], rows, row_classes=classes)
         + chart
         + f'<p class="note">Chaque personne compte une fois, avec sa meilleure sortie '
@@ -449,6 +452,7 @@ def _monthly_page(report: dict[str, Any]) -> str:
             ["% des heures prévues", *line("cumulative_rate", "rate"), ""],
             ["Participants actifs", *line("active_participants", "count"), ""],
         ]
+        parts.append('<div class="programme">')
         parts.append(f"<h3>{escape(programme)} — heures prévues : {number(planned, 'hours')}</h3>")
         parts.append(table(["", *heads, "Total"], grid_rows, css="months"))
         op_rows, classes = [], []
@@ -484,6 +488,7 @@ def _monthly_page(report: dict[str, Any]) -> str:
                 "Heures",
             )
         )
+        parts.append("</div>")
     if not shown:
         parts.append("<p>Aucune opération des programmes suivis sur la période.</p>")
     parts.append("</section>")

@@ -240,8 +240,10 @@ def stated(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:
     """Indicators × territories with a total column: the header and, for each indicator,
-    its label, its kind of number and its values (total first)."""
+    its label, its kind of number and its values (total first). A month read against its
+    year has no rate of its own: the rate is the cumulative's."""
     territories = report["by_territory"]
+    monthly_run = report.get("year_to_date") is not None
     header = ["Indicateur", "Total", *(str(t["territory"]) for t in territories)]
     rows = [
         (
@@ -250,6 +252,7 @@ def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[A
             [grid_value(report["totals"], key), *(grid_value(t, key) for t in territories)],
         )
         for text, key, kind in GRID_ROWS
+        if not (monthly_run and key == "realisation_rate")
     ]
     return header, rows
 
