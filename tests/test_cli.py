@@ -107,19 +107,19 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     assert wb.sheetnames == [
         "Synthèse",
         "Par territoire",
+        "Par programme",
         "Par donneur d'ordre",
         "Par opération",
         "Par type de clause",
-        "Par public",
-        "Par programme",
         "Par modalité",
+        "Par public",
         "Par type de contrat",
         "Sorties",
         "Suivi mensuel",
         "Mensuel programme",
+        "Mensuel opération",
         "Mensuel territoire",
         "Mensuel donneur",
-        "Mensuel opération",
         "Qualité",
         "Colonnes ignorées",
         "Colonnes reconnues",
@@ -131,7 +131,8 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     assert ws.freeze_panes == "A4"
     assert ws["A3"].value == "Territoire"
     assert ws["A3"].font.bold
-    assert ws.auto_filter.ref == "A3:L6"
+    assert ws.auto_filter.ref == "A3:L6"  # not the total row (A7)
+    assert ws["A7"].value == "Ensemble"
     assert ws.page_setup.orientation == "landscape"
     assert ws["B4"].number_format == "#,##0.00"
     # openpyxl does not load charts back: look for them in the package itself
@@ -163,7 +164,8 @@ def test_rejected_rows_give_exit_1_and_rejets_csv(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     rejets = (out / "rejets.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(rejets) == 2
-    assert rejets[1].endswith(";Contrats;2;Heures réalisées : VALUE_NOT_HOURS")
+    assert rejets[0] == "Fichier;Feuille;Ligne;Motifs"
+    assert rejets[1].endswith(";Contrats;2;Heures réalisées : pas un nombre d'heures")
     strict = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "s"), "--strict"])
     assert strict.exit_code == 1
     assert not (tmp_path / "s" / "rapport.json").exists()
@@ -238,9 +240,12 @@ def test_csv_and_markdown_formats(tmp_path: Path) -> None:
     markdown = (out / "rapport.md").read_text(encoding="utf-8")
     assert "## Par territoire" in markdown
     assert "| Taux de réalisation | " in markdown
-    bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "pdf"])
+    # French Excel reads the numbers: decimal comma, rates in %, no thousands separator
+    rows = [line.split(";") for line in territory.splitlines()]
+    assert rows[1][:4] == ["Artois", "16270,00", "15569,33", "95,7%"]
+    bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "docx"])
     assert bad.exit_code == 2
-    assert "Format « pdf » inconnu" in bad.output
+    assert "Format « docx » inconnu" in bad.output
 
 
 def test_mask_below_hides_small_counts_everywhere(tmp_path: Path) -> None:

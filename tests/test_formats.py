@@ -1040,8 +1040,13 @@ def test_exit_0_on_clean_input(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = consolidate([data], out)
     assert int(result.exit_code) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["rapport.json", "rapport.xlsx", "rejets.csv"]
-    assert (out / "rejets.csv").read_text(encoding="utf-8-sig") == "file;sheet;row;reasons\n"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bilan.html",
+        "rapport.json",
+        "rapport.xlsx",
+        "rejets.csv",
+    ]
+    assert (out / "rejets.csv").read_text(encoding="utf-8-sig") == "Fichier;Feuille;Ligne;Motifs\n"
     cli = runner.invoke(app, ["consolidate", str(data), "-o", str(tmp_path / "cli")])
     assert cli.exit_code == 0, cli.output
     assert runner.invoke(app, ["validate", str(data)]).exit_code == 0
@@ -1058,9 +1063,9 @@ def test_exit_1_when_rows_are_rejected_and_rejets_csv_lists_them(tmp_path: Path)
     assert (out / "rapport.json").is_file() and (out / "rapport.xlsx").is_file()
     contrats = str(data / "Lens" / "contrats.csv")
     assert (out / "rejets.csv").read_text(encoding="utf-8-sig").splitlines() == [
-        "file;sheet;row;reasons",
-        f"{contrats};;3;Heures réalisées : VALUE_NOT_HOURS",
-        f"{contrats};;4;Date de début : VALUE_NOT_DATE",
+        "Fichier;Feuille;Ligne;Motifs",
+        f"{contrats};;3;Heures réalisées : pas un nombre d'heures",
+        f"{contrats};;4;Date de début : date non valide",
     ]
     report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
     src = next(s for s in report["sources"] if s["kind"] == "contrats")

@@ -36,7 +36,10 @@ def test_whole_report_on_samples_matches_golden_file(
     assert set(produced) == set(expected)
 
 
-def test_two_runs_give_byte_identical_outputs(tmp_path: Path) -> None:
+def test_two_runs_give_byte_identical_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # the bilan's production date
     runner = CliRunner()
     for name in ("a", "b"):
         out = tmp_path / name

@@ -653,7 +653,7 @@ def test_formula_like_text_is_inert_in_rejets_csv(
     out, files = formula_run(tmp_path, monkeypatch)
     with (out / "rejets.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
-    assert rows[0] == ["file", "sheet", "row", "reasons"]
+    assert rows[0] == ["Fichier", "Feuille", "Ligne", "Motifs"]
     expected = [f if f[0] not in FORMULA_START else "'" + f for f in files]
     assert sorted(r[0] for r in rows[1:]) == sorted(expected)
     for row in rows:
@@ -744,7 +744,8 @@ def test_an_interrupted_write_leaves_no_partial_file(
         consolidate([second_data(tmp_path)], out)
     after = outputs(out)
     assert after["rapport.xlsx"] == before["rapport.xlsx"]
-    assert sorted(after) == ["rapport.json", "rapport.xlsx", "rejets.csv"]  # no temp file left
+    # no temp file left
+    assert sorted(after) == ["bilan.html", "rapport.json", "rapport.xlsx", "rejets.csv"]
 
 
 def test_strict_failure_and_unreadable_inputs_leave_the_previous_report_intact(

@@ -31,7 +31,7 @@ def readme_commands() -> list[list[str]]:
     blocks.append([span for span in spans if "…" not in span])
     for block in blocks:
         for line in block:
-            if line.startswith("Usage: "):
+            if line.startswith(("Usage: ", "Utilisation : ")):
                 continue
             line = line.split(" #", 1)[0].removeprefix("$ ")
             if line.startswith((" ", "#")) or not re.search(r"(^|\s|/|\\)clausekit(\s|$)", line):
@@ -58,7 +58,7 @@ def test_every_command_of_the_readme_parses() -> None:
         args = [a for a in args if a != "--help"]
         result = runner.invoke(app, [*args, "--help"], prog_name="clausekit")
         assert result.exit_code == 0, (args, result.output)
-        assert result.output.startswith("Usage: clausekit"), args
+        assert result.output.startswith("Utilisation : clausekit"), args
 
 
 def test_readme_windows_commands_are_the_documented_ones() -> None:

@@ -632,7 +632,7 @@ def test_an_unmasked_report_keeps_its_detail_and_no_annex(tmp_path: Path) -> Non
     out = tmp_path / "out"
     consolidate([exports], out, formats=("xlsx", "json"))
     texts = output_texts(out, skip=())
-    assert set(texts) == {"rapport.xlsx", "rapport.json", "rejets.csv"}
+    assert set(texts) == {"bilan.html", "rapport.xlsx", "rapport.json", "rejets.csv"}
     assert PARTICIPANT_IDS[2] in texts["rapport.json"]  # the unknown participant, named
 
 

@@ -130,7 +130,7 @@ def test_non_tty_output_has_no_control_codes(routine: Path) -> None:
     result = runner.invoke(app, ["consolidate", "--period", "2025-06"])
     assert result.exit_code == 0
     assert "\x1b" not in result.output
-    assert "Synthèse 2025-06 → 2025-06" in result.output
+    assert "Synthèse — juin 2025" in result.output
 
 
 def test_xlsx_content_is_identical_from_one_run_to_the_next(routine: Path) -> None:

@@ -108,20 +108,13 @@ def check_sheet(ws: Worksheet, view: View) -> None:
         assert cell.alignment.wrap_text and cell.alignment.vertical == "center"
     grid = list(ws.iter_rows(min_row=4, max_row=3 + n, max_col=len(columns)))
     for i, (row, cells) in enumerate(zip(frame.itertuples(index=False), grid, strict=True)):
-        label = str(row[0] or "") if view.name == "Synthèse" else ""
         for j, (value, cell) in enumerate(zip(row, cells, strict=True)):
             expected = expected_value(value)
             where = f"{ws.title}!{cell.coordinate}"
             assert same_cell(cell.value, expected), (where, cell.value, expected)
             assert cell.data_type != "f", where  # never a live formula
-            if view.name == "Synthèse" and j == 1:
-                number_format = (
-                    "0.0%"
-                    if "Taux" in label
-                    else "#,##0.00"
-                    if isinstance(expected, float)
-                    else "General"
-                )
+            if view.row_formats is not None and j >= 1:
+                number_format = view.row_formats[i] or "General"
             elif isinstance(expected, datetime.datetime):
                 number_format = view.formats.get(columns[j], "yyyy-mm-dd h:mm:ss")
             elif isinstance(expected, datetime.date):
@@ -142,15 +135,17 @@ def check_sheet(ws: Worksheet, view: View) -> None:
     for j, name in enumerate(columns, 1):
         assert widths[j] == pytest.approx(expected_width(view, name), abs=1), (ws.title, name)
     assert ws.freeze_panes == "A4"
-    if n and columns:
+    filtered = n - 1 if view.total_row else n  # the total row stays out of the filter
+    if filtered and columns:
         last = ws.cell(row=3, column=len(columns)).column_letter
-        assert ws.auto_filter.ref == f"A3:{last}{3 + n}"
+        assert ws.auto_filter.ref == f"A3:{last}{3 + filtered}"
     else:
         assert ws.auto_filter.ref is None
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == "$3:$3"
+    assert ws.oddFooter.center.text == "Page &P / &N"  # page x / y on every printed page
     margins = ws.page_margins
     assert (margins.left, margins.right, margins.top, margins.bottom) == (0.75, 0.75, 1, 1)
 

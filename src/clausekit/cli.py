@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from clausekit import render
+from clausekit import clickfr, render
 from clausekit.errors import ClausekitError, ExitCode
+
+clickfr.install()  # Click's help and usage messages in French
 
 app = typer.Typer(
     name="clausekit",
@@ -130,7 +132,8 @@ def consolidate(
             "--format",
             "-f",
             help="Sorties à écrire, répétable : xlsx, json, csv (un fichier par tableau), "
-            "markdown. Par défaut : xlsx et json.",
+            "markdown, pdf (bilan.pdf, avec Chromium, Chrome ou Edge). Par défaut : xlsx et "
+            "json ; bilan.html et rejets.csv sont toujours écrits.",
         ),
     ] = None,
     mask_below: Annotated[
@@ -166,7 +169,7 @@ def consolidate(
     ] = "text",
     debug: Debug = False,
 ) -> None:
-    """Consolider les exports et écrire le rapport (xlsx, json, rejets.csv).
+    """Consolider les exports et écrire le rapport (bilan.html, xlsx, json, rejets.csv).
 
     Exemple : clausekit consolidate exports/ -o rapport
     """

@@ -25,13 +25,14 @@ from clausekit.merge import Dataset, merge
 from clausekit.options import InputOptions, RunOptions
 from clausekit.read import FileRead, Reading, ReadLimits, start_reading
 from clausekit.recognise import recognise
-from clausekit.report import TEAM_ANNEX, public_views, team_views, views
+from clausekit.report import TEAM_ANNEX, public_views, rejects_frame, team_views, views
 from clausekit.settings import Settings
 from clausekit.spec import Spec, load_spec
 from clausekit.validate import Validated, validate
 from clausekit.write import (
     output_set,
     write_csv,
+    write_document,
     write_json,
     write_markdown,
     write_tables_csv,
@@ -231,6 +232,11 @@ def build_report(
         for validated in checked.validated:
             validated.tables = {}
     body = compute(data, spec, settings)
+    from clausekit.cumulative import year_to_date
+
+    cumulative = year_to_date(data, spec, settings, body["period"])
+    if cumulative is not None:  # a month read against its year
+        body["year_to_date"] = cumulative
     issues = checked.issues + data.issues
     if not body["totals"]["hours_realised"]:
         period = body["period"]
@@ -391,11 +397,12 @@ def _write_outputs(
         if "csv" in formats:
             names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
         rejects_name = f"{TEAM_ANNEX}-rejets.csv" if annex else "rejets.csv"
-        write_csv(rejects, stage(rejects_name))
+        write_csv(rejects_frame(rejects), stage(rejects_name))
         names.append(rejects_name)
         if annex:
             write_xlsx(annex, stage(f"{TEAM_ANNEX}.xlsx"))
             names.append(f"{TEAM_ANNEX}.xlsx")
+        names += write_document(report, formats, stage)
     return names
 
 
@@ -417,7 +424,7 @@ def _nothing_to_report(checked: CheckResult, paths: list[Path]) -> Exception:
 
 def _history_preview(path: Path, report: dict[str, Any]) -> Any:
     """The evolution since the previous recorded period, as a table (None: no previous)."""
-    from clausekit.history import DIFF_HEADER, History, diff_rows, period_key
+    from clausekit.history import DIFF_HEADER, History, diff_table, period_key
 
     period = period_key(report)
     with History(path) as history:
@@ -425,7 +432,7 @@ def _history_preview(path: Path, report: dict[str, Any]) -> Any:
     if found is None:
         return None
     previous, diff = found
-    return previous, period, pd.DataFrame(diff_rows(diff), columns=list(DIFF_HEADER))
+    return previous, period, pd.DataFrame(diff_table(diff), columns=list(DIFF_HEADER))
 
 
 def _record_history(path: Path, report: dict[str, Any], files: list[str]) -> None:

@@ -355,6 +355,25 @@ def _french(value: float | int | None, signed: bool = False, hours: bool = False
     return f"+{text}" if signed and value > 0 else text
 
 
+def diff_table(diff: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The diff under :data:`DIFF_HEADER` for a spreadsheet: labels as text, the values and
+    the change as real numbers (None where a side is missing)."""
+    from clausekit.report import LABELS
+
+    out: list[tuple[Any, ...]] = []
+    for row, text in zip(diff, diff_rows(diff), strict=True):
+        out.append(
+            (
+                *text[:3],
+                LABELS.get(row["metric"], row["metric"]),
+                row["value_a"],
+                row["value_b"],
+                row["delta"],
+            )
+        )
+    return out
+
+
 def diff_rows(diff: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """The diff as text cells under :data:`DIFF_HEADER` (French numbers, signed deltas)."""
     from clausekit.report import LABELS

@@ -293,16 +293,23 @@ def _forecasts(data: Dataset, coded: _Lines, settings: Settings) -> Floats:
 
 
 def _only(ops: _Operations, keep: Bools, coded: _Lines) -> _Operations:
-    """The operations of ``keep`` only (lines of the others are not in the period)."""
-    position = np.cumsum(keep) - 1
-    coded.op = position[coded.op].astype(np.int64)
-    rows = np.flatnonzero(keep)
+    """Only the operations of ``keep`` count: the others (no hours in the period) keep their
+    row, so that their territory stays in the tables, but have no forecast and are not
+    counted; the breakdowns by operation leave them out (:func:`_drop_inactive`)."""
     return _Operations(
-        frame=ops.frame.iloc[rows].reset_index(drop=True),
-        forecast=ops.forecast[rows],
-        counted=ops.counted[rows],
-        clauses=[ops.clauses[i] for i in rows],
+        frame=ops.frame,
+        forecast=np.where(keep, ops.forecast, 0.0),
+        counted=ops.counted & keep,
+        clauses=ops.clauses,
     )
+
+
+def _drop_inactive(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """With a period, the groups with nothing in it (no hours, operation or contract)."""
+    if not (settings.period_start or settings.period_end):
+        return table
+    empty = (table["hours_realised"] == 0) & (table["operations"] == 0) & (table["contracts"] == 0)
+    return table[~empty.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _group(frame: pd.DataFrame, rows: Ints | None = None) -> tuple[Ints, pd.DataFrame]:
@@ -474,7 +481,8 @@ def _monthly(
     present_n = np.bincount(seen // persons, minlength=k * m).reshape(k, m)
     assert parts.op_group is not None
     forecast = np.bincount(parts.op_group, weights=ops.forecast, minlength=k)
-    present = (np.bincount(parts.op_group, minlength=k) > 0) | (np.bincount(g, minlength=k) > 0)
+    counted = np.bincount(parts.op_group, weights=ops.counted.astype(np.float64), minlength=k)
+    present = (counted > 0) | (np.bincount(g, minlength=k) > 0)
     cumulative = hours.cumsum(axis=1)
     groups = np.flatnonzero(present)
     columns: dict[str, list[Any]] = {
@@ -599,11 +607,11 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     # the same territory codes as the local flags' pairs
     territory = _Breakdown(territories, line_territory, op_group=territory_of_op)
     by_territory = table(territory, by_territory_person)
-    by_donneur = table(by_operation(["donneur_ordre"]))
-    by_operation_table = table(
-        by_operation(["territory", "operation_id", "operation", "donneur_ordre"])
+    by_donneur = _drop_inactive(table(by_operation(["donneur_ordre"])), settings)
+    by_operation_table = _drop_inactive(
+        table(by_operation(["territory", "operation_id", "operation", "donneur_ordre"])), settings
     )
-    by_clause = table(_clause_breakdown(coded, ops, spec))
+    by_clause = _drop_inactive(table(_clause_breakdown(coded, ops, spec)), settings)
     order = {t.code: i for i, t in enumerate(spec.clause_types)}
     by_clause = by_clause.sort_values("clause_type", key=lambda s: s.map(order).fillna(99))
 
@@ -640,7 +648,7 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         ),
         "programme": _monthly(coded, ops, by_operation(["programme"]), months),
     }
-    by_programme = table(by_operation(["programme"]))
+    by_programme = _drop_inactive(table(by_operation(["programme"])), settings)
     by_mode = table(by_line("execution_mode", execution_modes(coded.source, spec, coded.rows)))
     mode_order = {m.code: i for i, m in enumerate(spec.execution_modes)}
     by_mode = by_mode.sort_values("execution_mode", key=lambda s: s.map(mode_order).fillna(99))

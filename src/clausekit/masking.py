@@ -439,6 +439,10 @@ def mask_report(report: dict[str, Any], k: int) -> dict[str, Any]:
         if any(isinstance(masked[key], str) for key in keys):
             for rate in ("durable_rate", "transition_rate", "positive_rate", "dynamic_rate"):
                 out["exits"][rate] = None
+    if "year_to_date" in report:  # the cumulative since January, masked the same way
+        cumulative = mask_report({**report["year_to_date"], "settings": report["settings"]}, k)
+        cumulative.pop("settings")
+        out["year_to_date"] = cumulative
     return out
 
 
@@ -471,8 +475,8 @@ def deidentify(report: dict[str, Any], issues: list[Issue]) -> dict[str, Any]:
     out = dict(report)
     out["issues"] = list(grouped.values())
     out["sources"] = [{**s, "file": _file_name(s["file"])} for s in report["sources"]]
-    for key in ("unmapped_columns", "column_matches"):
-        out[key] = [{**c, "file": _file_name(c.get("file"))} for c in report.get(key, [])]
+    for table in ("unmapped_columns", "column_matches"):
+        out[table] = [{**c, "file": _file_name(c.get("file"))} for c in report.get(table, [])]
     if "inputs" in report:
         inputs = report["inputs"]
         out["inputs"] = {

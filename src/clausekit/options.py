@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clausekit.settings import Settings
 
-FORMATS = ("xlsx", "json", "csv", "markdown")  # the outputs a run can write
+FORMATS = ("xlsx", "json", "csv", "markdown", "pdf")  # the outputs a run can write
 
 
 @dataclass(frozen=True)

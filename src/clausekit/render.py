@@ -1,25 +1,34 @@
-"""Terminal rendering of reports and issues (rich): what people read in the console."""
+"""Terminal rendering of reports and issues (rich): what people read in the console.
+
+Readable at 80 columns: file names are never cut (they fold onto a second line), messages
+get the room that is left, and page 1's grid (indicators × territories) is the summary."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from clausekit import labels
+
 
 def issue_table(issues: list[Any], limit: int = 40) -> Any:
     from rich.table import Table
 
     table = Table(title="Anomalies", title_justify="left")
-    for name in ("Gravité", "Code", "Fichier", "Feuille", "Ligne", "Colonne", "Message"):
-        table.add_column(name, overflow="fold")
+    table.add_column("Gravité", overflow="fold")
+    table.add_column("Où", overflow="fold", ratio=2)
+    table.add_column("Message", overflow="fold", ratio=3)
     for issue in issues[:limit]:
+        where = [Path(issue.file).name if issue.file else ""]
+        if issue.sheet:
+            where.append(f"feuille {issue.sheet}")
+        if issue.row:
+            where.append(f"ligne {issue.row}")
+        if issue.column:
+            where.append(f"colonne « {issue.column} »")
         table.add_row(
-            "erreur" if issue.severity == "error" else "avertissement",
-            issue.code,
-            Path(issue.file).name if issue.file else "",
-            issue.sheet or "",
-            str(issue.row or ""),
-            issue.column or "",
+            labels.label("severity", issue.severity),
+            ", ".join(w for w in where if w),
             issue.message,
         )
     if len(issues) > limit:
@@ -31,13 +40,14 @@ def sources_table(sources: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(title="Sources", title_justify="left")
-    for name in ("Fichier", "Feuille", "Table", "Lues", "Acceptées", "Rejetées", "Ignorées"):
-        table.add_column(name, justify="right" if name[0] in "LARI" else "left")
+    table.add_column("Fichier, feuille", overflow="fold")
+    table.add_column("Table", overflow="fold")
+    for name in ("Lues", "Acceptées", "Rejetées", "Ignorées"):
+        table.add_column(name, justify="right")
     for s in sources:
         table.add_row(
-            Path(s["file"]).name,
-            s["sheet"],
-            s["kind"],
+            f"{Path(s['file']).name} ({s['sheet']})" if s["sheet"] else Path(s["file"]).name,
+            labels.label("kind", s["kind"]),
             str(s["rows_read"]),
             str(s["rows_accepted"]),
             str(s["rows_rejected"]),
@@ -54,26 +64,33 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def grid_cell(value: Any, kind: str) -> str:
+    """A value of page 1's grid as the terminal shows it (« n.r. »: not stated)."""
+    if value is None:
+        return "n.r."
+    if isinstance(value, str):  # masked
+        return value
+    if kind == "rate":
+        return f"{value:.1%}".replace(".", ",")
+    if kind == "hours":
+        return f"{value:,.0f}".replace(",", "\u202f")
+    return fmt(value)
+
+
 def summary_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    from clausekit.report import LABELS, SUMMARY_ROWS
+    from clausekit.report import grid, period_words
 
     period = report["period"]
-    title = f"Synthèse {period['start']} → {period['end']}" if period["start"] else "Synthèse"
+    title = f"Synthèse — {period_words(period)}" if period["start"] else "Synthèse"
+    header, rows = grid(report)
     table = Table(title=title, title_justify="left")
-    table.add_column("Indicateur")
-    table.add_column("Total", justify="right")
-    for terr in report["by_territory"]:
-        table.add_column(str(terr["territory"]), justify="right")
-    for key, _ in SUMMARY_ROWS:
-        label = LABELS[key]
-        values = [report["totals"][key], *(t[key] for t in report["by_territory"])]
-        if key == "realisation_rate":
-            cells = ["—" if v is None else f"{v:.1%}".replace(".", ",") for v in values]
-        else:
-            cells = [fmt(v) for v in values]
-        table.add_row(label, *cells)
+    table.add_column(header[0], overflow="fold", min_width=12)
+    for name in header[1:]:
+        table.add_column(name, justify="right", overflow="fold")
+    for text, kind, values in rows:
+        table.add_row(text, *(grid_cell(v, kind) for v in values))
     return table
 
 

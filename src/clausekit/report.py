@@ -8,14 +8,15 @@ from typing import Any
 
 import pandas as pd
 
+from clausekit import labels
+
 LABELS = {
     "territory": "Territoire",
     "donneur_ordre": "Donneur d'ordre",
     "operation": "Opération",
     "operation_id": "N° opération",
     "clause_type": "Type de clause",
-    "public": "Code",
-    "label": "Public",
+    "public": "Public",
     "month": "Mois",
     "hours_forecast": "Heures prévisionnelles",
     "hours_realised": "Heures réalisées",
@@ -33,6 +34,7 @@ LABELS = {
     "file": "Fichier",
     "sheet": "Feuille",
     "kind": "Table",
+    "territories": "Territoires",
     "rows_read": "Lignes lues",
     "rows_accepted": "Lignes acceptées",
     "rows_rejected": "Lignes rejetées",
@@ -75,20 +77,6 @@ FOOTNOTE_PEOPLE = (
     "répartition : la somme des lignes peut dépasser le total."
 )
 
-SUMMARY_ROWS = [
-    ("hours_forecast", "Heures prévisionnelles"),
-    ("hours_realised", "Heures réalisées"),
-    ("realisation_rate", "Taux de réalisation"),
-    ("etp", "Équivalents temps plein (ETP)"),
-    ("participants", "Participants (au moins 1 heure réalisée)"),
-    ("participants_brsa", "dont bénéficiaires du RSA"),
-    ("participants_under_26", "dont jeunes de moins de 26 ans"),
-    ("participants_ase", "dont jeunes relevant de l'ASE"),
-    ("contracts", "Contrats"),
-    ("operations", "Opérations"),
-    ("companies", "Entreprises"),
-]
-
 
 @dataclass
 class View:
@@ -100,6 +88,8 @@ class View:
     formats: dict[str, str]  # French header -> number format
     note: str | None = None
     chart: Chart | None = None
+    row_formats: list[str | None] | None = None  # a number format per row (page 1's grid)
+    total_row: bool = False  # the last row is the breakdown's total (« Ensemble »)
 
 
 @dataclass(frozen=True)
@@ -120,10 +110,14 @@ def _view(
     note: str | None = None,
     chart: Chart | None = None,
 ) -> View:
+    if records and any(k in records[0] for k in STATED_KEYS):
+        records = stated(records)
+        note = f"{note} {NOT_STATED_NOTE}" if note else NOT_STATED_NOTE
     frame = pd.DataFrame.from_records(records)
     formats = {LABELS.get(c, c): FORMATS[c] for c in frame.columns if c in FORMATS}
     frame = frame.rename(columns=LABELS)
-    return View(name, title, frame, formats, note, chart)
+    total = bool(records) and TOTAL_LABEL in list(records[-1].values())[:1]
+    return View(name, title, frame, formats, note, chart, total_row=total)
 
 
 AGE_REFERENCE_LABELS = {
@@ -131,14 +125,43 @@ AGE_REFERENCE_LABELS = {
     "period_start": "début de la période",
 }
 
+EXIT_LABELS = labels.EXIT
 
-EXIT_LABELS = {
-    "durable": "Emplois durables",
-    "transition": "Emplois de transition",
-    "positive": "Sorties positives",
-    "other": "Autres sorties",
-    "unknown": "Sortie inconnue",
-}
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+NOT_AVAILABLE = "n.d."  # a share or rate that masked counts do not allow
+
+
+def month_words(month: str) -> str:
+    """« 2025-06 » in words: « juin 2025 »."""
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def period_words(period: dict[str, Any]) -> str:
+    """The period in words: « janvier à décembre 2025 », « juin 2025 »,
+    « novembre 2024 à février 2025 »."""
+    start, end = period.get("start"), period.get("end")
+    if not start or not end:
+        return "période non déterminée (aucune heure réalisée)"
+    if start == end:
+        return month_words(start)
+    if start[:4] == end[:4]:
+        return f"{MONTHS[int(start[5:]) - 1]} à {month_words(end)}"
+    return f"{month_words(start)} à {month_words(end)}"
 
 
 def exit_records(exits: dict[str, Any]) -> list[dict[str, Any]]:
@@ -154,32 +177,117 @@ def exit_records(exits: dict[str, Any]) -> list[dict[str, Any]]:
 def period_text(period: dict[str, Any]) -> str:
     if not period.get("start"):
         return "période non déterminée (aucune heure réalisée)"
-    return f"période {period['start']} à {period['end']}"
+    return f"période {period_words(period)}"
+
+
+def share(part: Any, whole: Any) -> float | str | None:
+    """``part`` / ``whole``: None without participants, « n.d. » when a count is masked."""
+    if isinstance(part, str) or isinstance(whole, str):
+        return NOT_AVAILABLE
+    if part is None or not whole:
+        return None
+    return part / whole
+
+
+# the grid of page 1: indicator, key in totals (or a share), kind of number
+GRID_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Heures prévisionnelles", "hours_forecast", "hours"),
+    ("Heures réalisées", "hours_realised", "hours"),
+    ("Taux de réalisation", "realisation_rate", "rate"),
+    ("ETP", "etp", "decimal"),
+    ("Participants", "participants", "count"),
+    ("dont BRSA", "participants_brsa", "count"),
+    ("part des BRSA", "share:participants_brsa", "rate"),
+    ("dont moins de 26 ans", "participants_under_26", "count"),
+    ("part des moins de 26 ans", "share:participants_under_26", "rate"),
+    ("dont ASE", "participants_ase", "count"),
+    ("part des ASE", "share:participants_ase", "rate"),
+    ("Contrats", "contracts", "count"),
+    ("Opérations", "operations", "count"),
+    ("Entreprises", "companies", "count"),
+)
+
+KIND_FORMATS = {"hours": "#,##0.00", "rate": "0.0%", "decimal": "#,##0.00", "count": "0"}
+
+
+def grid_value(stats: dict[str, Any], key: str) -> Any:
+    """A value of page 1's grid; None where nothing was stated (shown « n.r. »)."""
+    if key.startswith("share:"):
+        return share(stats[key.removeprefix("share:")], stats["participants"])
+    if key == "hours_forecast" and stats[key] == 0:
+        return None  # a forecast nobody stated is not a forecast of 0 hours
+    return stats[key]
+
+
+NOT_STATED = "n.r."
+NOT_STATED_NOTE = (
+    "n.r. : non renseigné (aucune heure prévisionnelle déclarée, ou aucun participant) — "
+    "jamais compté comme zéro."
+)
+STATED_KEYS = ("hours_forecast", "realisation_rate", "cumulative_rate")
+
+
+def stated(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Forecasts of 0 hours and rates without a forecast as « n.r. », never as 0."""
+    out = []
+    for record in records:
+        record = dict(record)
+        if record.get("hours_forecast") == 0:
+            record["hours_forecast"] = NOT_STATED
+        for key in ("realisation_rate", "cumulative_rate"):
+            if key in record and record[key] is None:
+                record[key] = NOT_STATED
+        out.append(record)
+    return out
+
+
+def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:
+    """Indicators × territories with a total column: the header and, for each indicator,
+    its label, its kind of number and its values (total first). A month read against its
+    year has no rate of its own: the rate is the cumulative's."""
+    territories = report["by_territory"]
+    monthly_run = report.get("year_to_date") is not None
+    header = ["Indicateur", "Total", *(str(t["territory"]) for t in territories)]
+    rows = [
+        (
+            text,
+            kind,
+            [grid_value(report["totals"], key), *(grid_value(t, key) for t in territories)],
+        )
+        for text, key, kind in GRID_ROWS
+        if not (monthly_run and key == "realisation_rate")
+    ]
+    return header, rows
 
 
 def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
-    """Key figures first, then the period, the settings and the sources behind them."""
-    totals = report["totals"]
+    """Page 1: the indicators × territories grid, then the period, the settings and the
+    sources behind them (their values in the « Total » column)."""
     settings = report["settings"]
     period = report["period"]
     sources = report["sources"]
     quality = report.get("quality", {})
-    rows: list[tuple[str, Any]] = [(label, totals[key]) for key, label in SUMMARY_ROWS]
+    header, rows = grid(report)
+    width = len(header) - 1
+    records: list[list[Any]] = [
+        [text, *(NOT_STATED if v is None else v for v in values)] for text, _, values in rows
+    ]
     exits = report.get("exits")
+    extra: list[tuple[str, Any]] = []
     if exits:
         dynamic = [exits["durable"], exits["transition"], exits["positive"]]
-        rows += [
+        extra += [
             (
                 "Sorties dynamiques (personnes)",
-                "n.d." if any(isinstance(v, str) for v in dynamic) else sum(dynamic),
+                NOT_AVAILABLE if any(isinstance(v, str) for v in dynamic) else sum(dynamic),
             ),
             ("dont emplois durables", exits["durable"]),
             ("dont emplois de transition", exits["transition"]),
             ("dont sorties positives", exits["positive"]),
         ]
-    rows += [
+    extra += [
         ("", None),
-        ("Période", period_text(period).removeprefix("période ")),
+        ("Période", period_words(period)),
         ("Diviseur ETP (heures)", settings["etp_hours"]),
         (
             "Âge apprécié à la date du",
@@ -197,7 +305,130 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
         ("Doublons possibles de personnes", quality.get("possible_duplicates")),
         ("Version de clausekit", report["clausekit_version"]),
     ]
-    return pd.DataFrame({"Indicateur": [r[0] for r in rows], "Valeur": [r[1] for r in rows]})
+    records += [[text, value, *([None] * (width - 1))] for text, value in extra]
+    return pd.DataFrame(records, columns=header)
+
+
+def summary_row_formats(frame: pd.DataFrame) -> list[str | None]:
+    """The number format of each row of :func:`summary_frame`."""
+    kinds = {text: kind for text, _, kind in GRID_ROWS}
+    out: list[str | None] = []
+    for text, value in zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True):
+        kind = kinds.get(str(text))
+        if kind is not None:
+            out.append(KIND_FORMATS[kind])
+        elif isinstance(value, float):
+            out.append("#,##0.00")
+        else:
+            out.append(None)
+    return out
+
+
+# the code columns of the report's tables, shown as their labels
+CODE_COLUMNS = {
+    "clause_type": "clause_type",
+    "execution_mode": "execution_mode",
+    "severity": "severity",
+    "kind": "kind",
+}
+
+TOTAL_LABEL = "Ensemble"
+
+
+def _readable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Codes replaced by their French labels."""
+    out = []
+    for record in records:
+        record = dict(record)
+        for key, vocabulary in CODE_COLUMNS.items():
+            if key in record:
+                record[key] = labels.label(vocabulary, record[key])
+        out.append(record)
+    return out
+
+
+def with_total(
+    records: list[dict[str, Any]], totals: dict[str, Any], label_key: str
+) -> list[dict[str, Any]]:
+    """The breakdown and its total row (« Ensemble »: each person once, as in the totals)."""
+    if not records:
+        return records
+    total: dict[str, Any] = {}
+    for key in records[0]:
+        if key == label_key:
+            total[key] = TOTAL_LABEL
+        elif key in totals:
+            total[key] = totals[key]
+        else:
+            total[key] = None
+    return [*records, total]
+
+
+def programme_order(records: list[dict[str, Any]], report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Programmes in the order of the settings (ERBM, CSNE…), « Autres » last."""
+    names = list(report["settings"].get("programmes", {}))
+    return sorted(
+        records,
+        key=lambda r: names.index(r["programme"]) if r["programme"] in names else len(names),
+    )
+
+
+def _publics(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "public": r["label"],
+            "participants": r["participants"],
+            "hours_realised": r["hours_realised"],
+        }
+        for r in report["by_public"]
+    ]
+    totals = report["totals"]
+    return with_total(rows, {"participants": totals["participants"]}, "public")
+
+
+def _contract_types(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "contract_type": r["label"],
+            "contracts": r["contracts"],
+            "hours_realised": r["hours_realised"],
+            "participants": r["participants"],
+        }
+        for r in report["by_contract_type"]
+    ]
+    return with_total(rows, report["totals"], "contract_type")
+
+
+def _issues(report: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = ("severity", "file", "sheet", "row", "column", "value", "message")
+    return _readable(
+        [
+            {k: i.get(k) for k in (*keys, *(("count",) if "count" in i else ()))}
+            for i in report["issues"]
+        ]
+    )
+
+
+def _sources(report: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = (
+        "territory",
+        "file",
+        "sheet",
+        "kind",
+        "rows_read",
+        "rows_accepted",
+        "rows_rejected",
+        "rows_skipped",
+    )
+    return _readable([{k: s.get(k) for k in keys} for s in report["sources"]])
+
+
+def rejects_frame(rejects: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows as a person reads them: French headers, reasons in words."""
+    frame = rejects.copy()
+    if "reasons" in frame:
+        frame["reasons"] = frame["reasons"].map(labels.reasons_text)
+    return frame.rename(columns=LABELS)
 
 
 def views(
@@ -205,54 +436,68 @@ def views(
     rejects: pd.DataFrame | None = None,
     evolution: tuple[str, str, pd.DataFrame] | None = None,
 ) -> list[View]:
-    """The report's tables in reading order (``evolution``: previous period, this period and
-    the month-over-month changes from the history database)."""
+    """The report's tables in reading order: the bilan first, in the document's order, then
+    the data-quality sheets (``evolution``: previous period, this period and the
+    month-over-month changes from the history database)."""
     period = report["period"]
+    totals = report["totals"]
+    summary = summary_frame(report)
     out = [
         View(
             "Synthèse",
             f"Bilan des clauses d'insertion — {period_text(period)}",
-            summary_frame(report),
+            summary,
             {},
-            FOOTNOTE_PEOPLE,
-        ),
-        _view("Par territoire", "Par territoire", report["by_territory"], FOOTNOTE_PEOPLE),
-        _view(
-            "Par donneur d'ordre",
-            "Par donneur d'ordre",
-            report["by_donneur_ordre"],
-            FOOTNOTE_PEOPLE,
-        ),
-        _view("Par opération", "Par opération", report["by_operation"], FOOTNOTE_PEOPLE),
-        _view(
-            "Par type de clause",
-            "Par type de clause (une opération peut combiner plusieurs modalités)",
-            report["by_clause_type"],
-            FOOTNOTE_PEOPLE,
+            f"{FOOTNOTE_PEOPLE} {NOT_STATED_NOTE}",
+            row_formats=summary_row_formats(summary),
         ),
         _view(
-            "Par public",
-            "Participants par public (statut à l'entrée)",
-            report["by_public"],
+            "Par territoire",
+            "Par territoire",
+            with_total(report["by_territory"], totals, "territory"),
             FOOTNOTE_PEOPLE,
-            Chart("bar", "Participants par public", "Public", ("Participants",), "Personnes"),
         ),
         _view(
             "Par programme",
             "Par programme (tous donneurs d'ordre confondus : ERBM, CSNE…)",
-            report["by_programme"],
+            with_total(programme_order(report["by_programme"], report), totals, "programme"),
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par donneur d'ordre",
+            "Par donneur d'ordre",
+            with_total(report["by_donneur_ordre"], totals, "donneur_ordre"),
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par opération",
+            "Par opération",
+            with_total(report["by_operation"], totals, "territory"),
+            FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par type de clause",
+            "Par type de clause (une opération peut combiner plusieurs modalités)",
+            with_total(_readable(report["by_clause_type"]), totals, "clause_type"),
             FOOTNOTE_PEOPLE,
         ),
         _view(
             "Par modalité",
             "Par modalité de mise en œuvre de la clause",
-            report["by_execution_mode"],
+            with_total(_readable(report["by_execution_mode"]), totals, "execution_mode"),
             FOOTNOTE_PEOPLE,
+        ),
+        _view(
+            "Par public",
+            "Participants par public (statut à l'entrée)",
+            _publics(report),
+            FOOTNOTE_PEOPLE,
+            Chart("bar", "Participants par public", "Public", ("Participants",), "Personnes"),
         ),
         _view(
             "Par type de contrat",
             "Contrats et heures par type de contrat",
-            report["by_contract_type"],
+            _contract_types(report),
             FOOTNOTE_PEOPLE,
         ),
         _view(
@@ -276,18 +521,23 @@ def views(
                 "Heures",
             ),
         ),
-        _view("Mensuel programme", "Suivi mensuel par programme", report["monthly_by_programme"]),
+        _view(
+            "Mensuel programme",
+            "Suivi mensuel par programme",
+            programme_order(report["monthly_by_programme"], report),
+        ),
+        _view("Mensuel opération", "Suivi mensuel par opération", report["monthly_by_operation"]),
         _view("Mensuel territoire", "Suivi mensuel par territoire", report["monthly_by_territory"]),
         _view(
             "Mensuel donneur",
             "Suivi mensuel par donneur d'ordre",
             report["monthly_by_donneur_ordre"],
         ),
-        _view("Mensuel opération", "Suivi mensuel par opération", report["monthly_by_operation"]),
+        # the data-quality sheets, after the bilan
         _view(
             "Qualité",
             "Qualité des données : lignes lues, acceptées, rejetées et ignorées par source",
-            report["sources"],
+            _sources(report),
             "Lignes lues = acceptées + rejetées + ignorées (lignes vides, lignes de total). "
             "Le détail des anomalies est dans la feuille Anomalies.",
         ),
@@ -308,33 +558,13 @@ def views(
             "Personnes à vérifier : mêmes nom, prénom et date de naissance sous plusieurs "
             "identifiants ABC Clauses",
             [
-                {"territory": ", ".join(d["territories"]), "ids": ", ".join(d["ids"])}
+                {"territories": ", ".join(d["territories"]), "ids": ", ".join(d["ids"])}
                 for d in report.get("quality", {}).get("duplicate_people", [])
             ],
             "Une même personne suivie dans deux territoires y a deux identifiants : elle est "
             "comptée une fois dans les totaux.",
         ),
-        _view(
-            "Anomalies",
-            "Anomalies relevées",
-            [
-                {
-                    k: i.get(k)
-                    for k in (
-                        "severity",
-                        "code",
-                        "file",
-                        "sheet",
-                        "row",
-                        "column",
-                        "value",
-                        "message",
-                        *(("count",) if "count" in i else ()),  # a masked report's tally
-                    )
-                }
-                for i in report["issues"]
-            ],
-        ),
+        _view("Anomalies", "Anomalies relevées", _issues(report)),
     ]
     ignored = (report.get("inputs") or {}).get("ignored") or []
     if ignored:
@@ -345,11 +575,37 @@ def views(
                 [{"file": i["file"], "reasons": i["reason"]} for i in ignored],
             )
         )
+    cumulative = report.get("year_to_date")
+    if cumulative is not None:  # a month read against its year, right after page 1
+        header, rows = grid(cumulative)
+        frame = pd.DataFrame(
+            [[text, *(NOT_STATED if v is None else v for v in values)] for text, _, values in rows],
+            columns=header,
+        )
+        out.insert(
+            1,
+            View(
+                "Cumul depuis janvier",
+                f"Cumul {period_words(cumulative['period'])} (depuis janvier)",
+                frame,
+                {},
+                f"{FOOTNOTE_PEOPLE} {NOT_STATED_NOTE}",
+                row_formats=summary_row_formats(frame),
+            ),
+        )
     if evolution is not None:
         before, after, frame = evolution
-        out.insert(1, View("Évolution", f"Évolution de {before} à {after} (historique)", frame, {}))
+        out.insert(
+            1,
+            View(
+                "Évolution",
+                f"Évolution de {before} à {after} (historique)",
+                frame,
+                {},
+            ),
+        )
     if rejects is not None:
-        shown = rejects.head(XLSX_DETAIL_ROWS).rename(columns=LABELS)
+        shown = rejects_frame(rejects.head(XLSX_DETAIL_ROWS))
         note = None
         if len(rejects) > XLSX_DETAIL_ROWS:  # never silently truncated: rejets.csv has them all
             note = (

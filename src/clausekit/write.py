@@ -168,6 +168,7 @@ class _Formats:
             }
         )
         self.note = workbook.add_format({"italic": True})
+        self.bold = workbook.add_format({"bold": True})
         self._numbers: dict[str, Any] = {}
 
     def number(self, code: str | None) -> Any:
@@ -178,19 +179,14 @@ class _Formats:
         return self._numbers[code]
 
 
-def _summary_formats(view: Any, formats: _Formats) -> list[Any]:
-    """The summary's values carry their own formats: rates as percentages, other decimals
-    with two digits."""
-    labels = view.frame.iloc[:, 0].tolist()
-    values = _column_values(view.frame.iloc[:, 1])
-    return [
-        formats.number("0.0%")
-        if "Taux" in str(label or "")
-        else formats.number("#,##0.00")
-        if isinstance(value, float)
-        else None
-        for label, value in zip(labels, values, strict=True)
-    ]
+def _row_formats(view: Any, formats: _Formats) -> list[Any]:
+    """Cell formats of a view whose rows carry their own number format (page 1's grid)."""
+    return [formats.number(code) for code in view.row_formats]
+
+
+def header_text(text: str) -> str:
+    """Text inside an Excel header or footer: « & » doubled (it starts a code there)."""
+    return text.replace("&", "&&")
 
 
 def _write_column(
@@ -236,8 +232,9 @@ def _add_chart(workbook: Any, ws: Any, view: Any, columns: list[str]) -> None:
     chart = workbook.add_chart({"type": "line" if spec.kind == "line" else "column"})
     chart.set_title({"name": spec.title})
     axis: dict[str, Any] = {"name": spec.y_title}
-    if view.formats.get(spec.ys[0]):  # the axis shows numbers as the table does
-        axis["num_format"] = view.formats[spec.ys[0]]
+    code = view.formats.get(spec.ys[0])
+    if code:  # the axis shows numbers as the table does, without decimals
+        axis["num_format"] = "0%" if code.endswith("%") else code.split(".")[0]
     chart.set_y_axis(axis)
     chart.set_size(CHART_SIZE)
     x = columns.index(spec.x)
@@ -254,7 +251,7 @@ def _add_chart(workbook: Any, ws: Any, view: Any, columns: list[str]) -> None:
     ws.insert_chart(HEADER_ROW, len(columns) + 1, chart, {"object_position": 2})
 
 
-def _write_sheet(workbook: Any, formats: _Formats, view: Any) -> None:
+def _write_sheet(workbook: Any, formats: _Formats, view: Any, running: str = "") -> None:
     ws = workbook.add_worksheet(view.name[:31])
     ws.write_string(0, 0, view.title, formats.title)
     frame = view.frame
@@ -263,16 +260,19 @@ def _write_sheet(workbook: Any, formats: _Formats, view: Any) -> None:
     for col, name in enumerate(columns):
         ws.write_string(HEADER_ROW, col, name, formats.header)
         values = _column_values(frame.iloc[:, col])
-        if view.name == "Synthèse" and col == 1:
-            cell_formats = _summary_formats(view, formats)
+        if view.row_formats is not None and col >= 1:
+            cell_formats = _row_formats(view, formats)
         else:
             cell_formats = [formats.number(view.formats.get(name))] * rows
         width = max(len(name), _write_column(ws, col, values, cell_formats, formats))
         # 7 pixels a character: <col width> is the width in characters, as openpyxl wrote it
         ws.set_column_pixels(col, col, 7 * min(max(width + 2, 8), MAX_WIDTH))
     ws.freeze_panes(HEADER_ROW + 1, 0)
-    if rows and columns:
-        ws.autofilter(HEADER_ROW, 0, HEADER_ROW + rows, len(columns) - 1)
+    filtered = rows - 1 if view.total_row else rows  # sorting never moves the total row
+    if filtered and columns:
+        ws.autofilter(HEADER_ROW, 0, HEADER_ROW + filtered, len(columns) - 1)
+    if view.total_row:
+        ws.set_row(HEADER_ROW + rows, None, formats.bold)
     if view.note:  # after a blank row; an empty table keeps the room of one (empty) row
         ws.write_string(HEADER_ROW + max(rows, 1) + 2, 0, view.note, formats.note)
     if view.chart is not None and rows:
@@ -281,8 +281,11 @@ def _write_sheet(workbook: Any, formats: _Formats, view: Any) -> None:
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW)
     ws.set_margins(**MARGINS)
-    ws.set_header("", {"margin": HEADER_FOOTER_MARGIN})
-    ws.set_footer("", {"margin": HEADER_FOOTER_MARGIN})
+    # every printed page: the bilan's title and period, the sheet, page x / y
+    ws.set_header(
+        f"&L{header_text(running)}&R{header_text(view.name)}", {"margin": HEADER_FOOTER_MARGIN}
+    )
+    ws.set_footer("&CPage &P / &N", {"margin": HEADER_FOOTER_MARGIN})
 
 
 def write_xlsx(views: list[Any], target: Path) -> None:
@@ -297,8 +300,9 @@ def write_xlsx(views: list[Any], target: Path) -> None:
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     workbook.set_properties({"author": "clausekit", "created": FIXED_TIME})
     formats = _Formats(workbook)
+    running = views[0].title if views else ""
     for view in views:
-        _write_sheet(workbook, formats, view)
+        _write_sheet(workbook, formats, view, running)
     workbook.close()
     with atomic_path(target) as tmp:
         tmp.write_bytes(buffer.getvalue())
@@ -324,11 +328,9 @@ def markdown_text(views: list[Any]) -> str:
         parts.append("| " + " | ".join(columns) + " |")
         parts.append("|" + "|".join("---" for _ in columns) + "|")
         formats = [view.formats.get(c) for c in columns]
-        for row in view.frame.itertuples(index=False, name=None):
-            if view.name == "Synthèse" and "Taux" in str(row[0]):
-                formats = [None, "0.0%"]
-            elif view.name == "Synthèse":
-                formats = [None, None]
+        for number, row in enumerate(view.frame.itertuples(index=False, name=None)):
+            if view.row_formats is not None:
+                formats = [None] + [view.row_formats[number]] * (len(columns) - 1)
             cells = [_markdown_cell(v, f) for v, f in zip(row, formats, strict=True)]
             parts.append("| " + " | ".join(cells) + " |")
         if view.note:
@@ -342,6 +344,25 @@ def write_markdown(views: list[Any], target: Path) -> None:
         tmp.write_text(markdown_text(views), encoding="utf-8")
 
 
+def write_document(
+    report: dict[str, Any], formats: tuple[str, ...], stage: Callable[[str], Path]
+) -> list[str]:
+    """The bilan, written by every run (bilan.html), and printed to bilan.pdf when asked.
+    Its modules are loaded only here: only the runs that write the document pay for them."""
+    from clausekit.bilan import bilan_html
+
+    document = bilan_html(report)
+    with atomic_path(stage("bilan.html")) as tmp:
+        tmp.write_text(document, encoding="utf-8")
+    names = ["bilan.html"]
+    if "pdf" in formats:
+        from clausekit.pdf import html_to_pdf
+
+        html_to_pdf(document, stage("bilan.pdf"))
+        names.append("bilan.pdf")
+    return names
+
+
 def csv_name(view_name: str) -> str:
     import unicodedata
 
@@ -349,11 +370,41 @@ def csv_name(view_name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in ascii_name.lower()).strip("_") + ".csv"
 
 
+def french_number(value: Any, number_format: str | None) -> Any:
+    """A number as French Excel reads it from a csv: decimal comma, no thousands separator,
+    rates as percentages (« 93,8% »)."""
+    value = _cell_value(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if number_format and number_format.endswith("%"):
+        return f"{value * 100:.1f}%".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:.2f}".replace(".", ",")
+    return value
+
+
+def french_frame(view: Any) -> pd.DataFrame:
+    """The view's table with its numbers written for French Excel (see :func:`french_number`)."""
+    frame = view.frame
+    columns = {}
+    for index, name in enumerate(frame.columns):
+        values = frame.iloc[:, index].tolist()
+        if view.row_formats is not None and index >= 1:
+            codes = list(view.row_formats)
+        else:
+            codes = [view.formats.get(str(name))] * len(values)
+        columns[index] = [french_number(v, c) for v, c in zip(values, codes, strict=True)]
+    out = pd.DataFrame(columns, index=range(len(frame)), dtype=object)
+    out.columns = list(frame.columns)
+    return out
+
+
 def write_tables_csv(views: list[Any], stage: Callable[[str], Path], folder: str) -> list[str]:
-    """One csv per table (UTF-8 with BOM, ';'), staged as ``folder/<table>.csv``."""
+    """One csv per table (UTF-8 with BOM, ';', French numbers), staged as
+    ``folder/<table>.csv``: opened by a double click in French Excel, it reads right."""
     written = []
     for view in views:
         name = f"{folder}/{csv_name(view.name)}"
-        write_csv(view.frame, stage(name))
+        write_csv(french_frame(view), stage(name))
         written.append(name)
     return written

@@ -1,0 +1,662 @@
+"""The bilan: one self-contained HTML document a reader opens in any browser and prints to A4.
+
+No network resource and no script: the style sheet is inline, the charts are inline SVG
+(:mod:`clausekit.svgchart`). Print CSS puts each part on its own pages, with the title, the
+period and « page x / y » on every page (``@page`` margin boxes). Aggregates only: no row of
+an export, no issue list, no name ever goes in it. Built from the report dict — the masked
+one under ``--mask-below``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from clausekit import labels, svgchart
+from clausekit.report import (
+    EXIT_LABELS,
+    FOOTNOTE_PEOPLE,
+    MONTHS,
+    NOT_AVAILABLE,
+    NOT_STATED,
+    NOT_STATED_NOTE,
+    grid,
+    month_words,
+    period_words,
+    programme_order,
+    share,
+)
+
+TITLE = "Bilan des clauses sociales d'insertion"
+MONTH_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
+
+CSS = """
+@page {
+  size: A4;
+  margin: 17mm 13mm 15mm 13mm;
+  @top-left { content: "@RUNNING@"; font: 8pt 'DejaVu Sans', Arial, sans-serif;
+              color: #555; }
+  @top-right { content: "@PERIOD@"; font: 8pt 'DejaVu Sans', Arial, sans-serif;
+               color: #555; }
+  @bottom-left { content: "@PRODUCED@"; font: 8pt 'DejaVu Sans', Arial, sans-serif;
+                 color: #555; }
+  @bottom-right { content: "page " counter(page) " / " counter(pages);
+                  font: 8pt 'DejaVu Sans', Arial, sans-serif; color: #555; }
+}
+html { font: 9.5pt/1.35 'DejaVu Sans', Arial, sans-serif; color: #111; }
+body { margin: 0; }
+@media screen { body { max-width: 184mm; margin: 1em auto; padding: 0 1em; } }
+section { break-before: page; }
+section:first-of-type { break-before: auto; }
+h1 { font-size: 18pt; margin: 0 0 2mm; color: #1f4e78; }
+h2 { font-size: 13pt; margin: 0 0 3mm; color: #1f4e78; border-bottom: 1.5pt solid #1f4e78; }
+h3 { font-size: 10.5pt; margin: 5mm 0 2mm; break-after: avoid; }
+p.period { font-size: 13pt; margin: 0 0 1mm; }
+p.meta, p.note, ol.notes { font-size: 8pt; color: #333; }
+table { border-collapse: collapse; width: 100%; margin: 0 0 2mm; font-size: 8pt;
+        table-layout: auto; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+th, td { border: 0.5pt solid #9a9a9a; padding: 1.2mm 1.4mm; vertical-align: top; }
+th { background: #1f4e78; color: #fff; font-weight: bold; text-align: left; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+tr.total td { font-weight: bold; background: #eef3f8; }
+tr.share td { color: #1f4e78; font-style: italic; }
+table.months { font-size: 7pt; }
+table.months td, table.months th { padding: 0.8mm 0.9mm; }
+svg.chart { width: 100%; height: auto; break-inside: avoid; display: block; margin: 2mm 0; }
+ul.sources { margin: 0 0 3mm 4mm; padding: 0; font-size: 8.5pt; }
+dl.defs dt { font-weight: bold; margin-top: 2mm; }
+dl.defs dd { margin: 0 0 0 4mm; }
+div.programme { break-inside: avoid; }
+div.box { border: 1pt solid #c55a11; padding: 2mm 3mm; margin: 2mm 0; }
+"""
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def number(value: Any, kind: str) -> str:
+    """A figure in French: hours without decimals, rates in %, masked counts as they are,
+    missing as « n.r. » (never zero)."""
+    if value is None:
+        return NOT_STATED
+    if isinstance(value, str):
+        return value
+    if kind == "rate":
+        return f"{value * 100:.1f}".replace(".", ",") + f"{NARROW}%"
+    if kind == "hours":
+        return svgchart.french_integer(value)
+    if kind == "decimal":
+        return f"{value:,.2f}".replace(",", NARROW).replace(".", ",")
+    return f"{value:,}".replace(",", NARROW) if isinstance(value, int) else str(value)
+
+
+def forecast(value: Any) -> Any:
+    """A forecast of 0 hours is a forecast nobody stated."""
+    return None if value == 0 else value
+
+
+def css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def month_short(month: str, years: bool) -> str:
+    text = MONTH_SHORT[int(month[5:]) - 1]
+    return f"{text} {month[2:4]}" if years else text
+
+
+# --------------------------------------------------------------------------- html pieces
+
+
+def table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    numeric_from: int = 1,
+    css: str = "",
+    row_classes: Sequence[str] | None = None,
+) -> str:
+    """A table: ``rows`` already formatted; columns from ``numeric_from`` right-aligned."""
+    heads = "".join(
+        f'<th class="n">{escape(h)}</th>' if i >= numeric_from else f"<th>{escape(h)}</th>"
+        for i, h in enumerate(header)
+    )
+    body = []
+    for r, row in enumerate(rows):
+        cls = f' class="{row_classes[r]}"' if row_classes and row_classes[r] else ""
+        cells = "".join(
+            f'<td class="n">{escape(str(c))}</td>'
+            if i >= numeric_from
+            else f"<td>{escape(str(c))}</td>"
+            for i, c in enumerate(row)
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    klass = f' class="{css}"' if css else ""
+    return f"<table{klass}><thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _stats_table(
+    records: list[dict[str, Any]], key_columns: Sequence[tuple[str, str]], totals: dict[str, Any]
+) -> str:
+    """Forecast against realised, one row per group, then the total."""
+    header = [
+        *(h for _, h in key_columns),
+        "Heures prévues",
+        "Heures réalisées",
+        "Taux",
+        "Participants",
+        "Contrats",
+    ]
+    rows, classes = [], []
+    for record in [*records, {**totals, key_columns[0][0]: "Ensemble"}]:
+        rows.append(
+            [
+                *(record.get(k) or "" for k, _ in key_columns),
+                number(forecast(record["hours_forecast"]), "hours"),
+                number(record["hours_realised"], "hours"),
+                number(record["realisation_rate"], "rate"),
+                number(record["participants"], "count"),
+                number(record["contracts"], "count"),
+            ]
+        )
+        classes.append("")
+    classes[-1] = "total"
+    return table(header, rows, numeric_from=len(key_columns), row_classes=classes)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def export_date(path: str) -> datetime.date | None:
+    """The date of an export: the one in its name, else its modification date."""
+    from clausekit.selection import date_in_name
+
+    found = date_in_name(Path(path).stem)
+    if found is not None:
+        return found[0].date()
+    try:
+        return datetime.date.fromtimestamp(os.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
+def french_date(day: datetime.date) -> str:
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[day.month - 1]} {day.year}"
+
+
+def document_period(report: dict[str, Any]) -> str:
+    """« janvier à décembre 2025 », or « juin 2025 — cumul depuis janvier »."""
+    words = period_words(report["period"])
+    return f"{words} — cumul depuis janvier" if report.get("year_to_date") else words
+
+
+def _grid(report: dict[str, Any]) -> str:
+    """Page 1's grid: indicators × territories, total first, shares in italics."""
+    header, rows = grid(report)
+    grid_rows = [
+        [
+            text,
+            *(number(forecast(v) if text.startswith("Heures prév") else v, kind) for v in values),
+        ]
+        for text, kind, values in rows
+    ]
+    classes = ["share" if text.startswith("part ") else "" for text, _, _ in rows]
+    return table(header, grid_rows, row_classes=classes)
+
+
+def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
+    period = report["period"]
+    files: dict[str, set[str]] = defaultdict(set)
+    for source in report["sources"]:
+        files[str(source.get("territory") or "(sans territoire)")].add(source["file"])
+    items = []
+    for territory in sorted(files):
+        dates = [d for d in (export_date(f) for f in sorted(files[territory])) if d]
+        names = ", ".join(Path(f).name for f in sorted(files[territory]))
+        when = f"export du {french_date(max(dates))}" if dates else "date d'export inconnue"
+        items.append(f"<li><b>{escape(territory)}</b> — {when} ({escape(names)})</li>")
+    cumulative = report.get("year_to_date")
+    grids = "<h3>Indicateurs par territoire</h3>" + _grid(report)
+    if cumulative is not None:
+        grids = (
+            f"<h3>{escape(period_words(period))} : indicateurs par territoire</h3>"
+            + _grid(report)
+            + f"<h3>Cumul {escape(period_words(cumulative['period']))}</h3>"
+            + _grid(cumulative)
+        )
+    return (
+        "<section>"
+        f"<h1>{TITLE}</h1>"
+        f'<p class="period">{escape(document_period(report))}</p>'
+        f'<p class="meta">Produit le {french_date(produced)} par clausekit '
+        f"{escape(str(report['clausekit_version']))}, à partir des exports ABC Clauses de "
+        f"{len(files)} territoire(s) :</p>"
+        f'<ul class="sources">{"".join(items)}</ul>'
+        + grids
+        + f'<p class="note">{escape(FOOTNOTE_PEOPLE)} Parts : rapportées aux participants. '
+        f"{escape(NOT_STATED_NOTE)}</p>"
+        "</section>"
+    )
+
+
+def _hours_page(report: dict[str, Any]) -> str:
+    totals = report["totals"]
+    programmes = programme_order(report["by_programme"], report)
+    by_op = report["by_operation"]
+    chart_p = svgchart.bar_chart(
+        "Heures prévues et réalisées par programme",
+        [str(p["programme"]) for p in programmes],
+        [
+            ("Heures prévues", [forecast(p["hours_forecast"]) for p in programmes]),
+            ("Heures réalisées", [p["hours_realised"] for p in programmes]),
+        ],
+        "Heures",
+    )
+    chart_o = svgchart.bar_chart(
+        "Heures prévues et réalisées par opération",
+        [str(o["operation_id"] or o["operation"]) for o in by_op],
+        [
+            ("Heures prévues", [forecast(o["hours_forecast"]) for o in by_op]),
+            ("Heures réalisées", [o["hours_realised"] for o in by_op]),
+        ],
+        "Heures",
+    )
+    return (
+        "<section>"
+        "<h2>Heures prévues et réalisées</h2>"
+        f'<p class="note">{escape(period_words(report["period"]))}.</p>'
+        "<h3>Par programme (tous donneurs d'ordre confondus)</h3>"
+        + _stats_table(programmes, [("programme", "Programme")], totals)
+        + chart_p
+        + "<h3>Par donneur d'ordre</h3>"
+        + _stats_table(report["by_donneur_ordre"], [("donneur_ordre", "Donneur d'ordre")], totals)
+        + "<h3>Par opération</h3>"
+        + _stats_table(
+            by_op,
+            [("operation_id", "N°"), ("operation", "Opération"), ("territory", "Territoire")],
+            totals,
+        )
+        + chart_o
+        + f'<p class="note">Taux : heures réalisées rapportées aux heures prévues. '
+        f"{escape(NOT_STATED_NOTE)}</p>"
+        "</section>"
+    )
+
+
+def _typology_page(report: dict[str, Any]) -> str:
+    totals = report["totals"]
+    clauses = [
+        {**r, "clause_type": labels.label("clause_type", r["clause_type"])}
+        for r in report["by_clause_type"]
+    ]
+    modes = report["by_execution_mode"]
+    mode_rows = [
+        [
+            labels.label("execution_mode", m["execution_mode"]),
+            number(m["hours_realised"], "hours"),
+            number(m["participants"], "count"),
+            number(m["contracts"], "count"),
+        ]
+        for m in modes
+    ]
+    mode_rows.append(
+        [
+            "Ensemble",
+            number(totals["hours_realised"], "hours"),
+            number(totals["participants"], "count"),
+            number(totals["contracts"], "count"),
+        ]
+    )
+    publics = [
+        [
+            p["label"],
+            number(p["participants"], "count"),
+            number(share(p["participants"], totals["participants"]), "rate"),
+            number(p["hours_realised"], "hours"),
+        ]
+        for p in report["by_public"]
+    ]
+    return (
+        "<section>"
+        "<h2>Typologie des clauses</h2>"
+        f'<p class="note">{escape(period_words(report["period"]))}.</p>'
+        "<h3>Fondement juridique (Code de la commande publique)</h3>"
+        + _stats_table(clauses, [("clause_type", "Type de clause")], totals)
+        + '<p class="note">Une opération peut combiner plusieurs modalités : elle compte '
+        "dans chacune.</p>"
+        "<h3>Modalités de mise en œuvre</h3>"
+        + table(
+            ["Modalité", "Heures réalisées", "Participants", "Contrats"],
+            mode_rows,
+            row_classes=[""] * len(modes) + ["total"],
+        )
+        + "<h3>Participants par public (statut à l'entrée)</h3>"
+        + table(["Public", "Participants", "Part des participants", "Heures réalisées"], publics)
+        + f'<p class="note">{escape(FOOTNOTE_PEOPLE)}</p>'
+        "</section>"
+    )
+
+
+def _exits_page(report: dict[str, Any]) -> str:
+    exits = report["exits"]
+    participants = report["totals"]["participants"]
+    rows = [
+        [text, number(exits[key], "count"), number(share(exits[key], participants), "rate")]
+        for key, text in EXIT_LABELS.items()
+    ]
+    dynamic = [exits["durable"], exits["transition"], exits["positive"]]
+    total_dynamic: Any = NOT_AVAILABLE if any(isinstance(v, str) for v in dynamic) else sum(dynamic)
+    rows.insert(
+        3,
+        [
+            "Sorties dynamiques (total des trois)",
+            number(total_dynamic, "count"),
+            number(share(total_dynamic, participants), "rate"),
+        ],
+    )
+    classes = ["", "", "", "total", "", ""]
+    unknown = number(share(exits["unknown"], participants), "rate")
+    chart = svgchart.bar_chart(
+        "Sorties (personnes)",
+        list(EXIT_LABELS.values()),
+        [("Personnes", [exits[k] for k in EXIT_LABELS])],
+        "Personnes",
+    )
+    return (
+        "<section>"
+        "<h2>Sorties dynamiques</h2>"
+        f'<p class="note">{escape(period_words(report["period"]))}.</p>'
+        + table(["Sortie", "Personnes", "Taux"], rows, row_classes=classes)
+        + chart
+        + f'<p class="note">Chaque personne compte une fois, avec sa meilleure sortie '
+        f"(emploi durable, puis de transition, puis sortie positive). Taux rapportés aux "
+        f"{number(participants, 'count')} participants. Sortie encore inconnue : "
+        f"{unknown} des participants.</p>"
+        "</section>"
+    )
+
+
+def _programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
+    """(territory, operation id) → programme, from the contracting authority's name."""
+    import pandas as pd
+
+    from clausekit.indicators import programmes
+    from clausekit.settings import Settings
+
+    named = report["settings"].get("programmes", {})
+    settings = Settings(programmes=tuple((k, tuple(v)) for k, v in named.items()))
+    ops = report["by_operation"]
+    found = programmes(pd.Series([o["donneur_ordre"] for o in ops], dtype="string"), settings)
+    return {
+        (o["territory"], o["operation_id"]): str(p)
+        for o, p in zip(ops, found.tolist(), strict=True)
+    }
+
+
+def _monthly_page(report: dict[str, Any]) -> str:
+    months = sorted({r["month"] for r in report["monthly"]})
+    if not months:
+        return ""
+    years = len({m[:4] for m in months}) > 1
+    heads = [month_short(m, years) for m in months]
+    named = list(report["settings"].get("programmes", {}))
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in report["monthly_by_programme"]:
+        series[str(r["programme"])].append(r)
+    of_op = _programme_of_operations(report)
+    ops: dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]] = defaultdict(dict)
+    for r in report["monthly_by_operation"]:
+        programme = of_op.get((r["territory"], r["operation_id"]))
+        if programme is not None:
+            key = (r["territory"], r["operation_id"], r["operation"])
+            ops[programme].setdefault(key, []).append(r)
+    parts = ["<section><h2>Suivi mensuel des grands programmes</h2>"]
+    parts.append(
+        f'<p class="note">{escape(period_words(report["period"]))} ; heures par mois '
+        "travaillé, cumul depuis le début de la période et part des heures prévues "
+        "atteinte par le cumul.</p>"
+    )
+    shown = [p for p in named if p in series] or [p for p in sorted(series) if p != "Autres"]
+    for programme in shown:
+        rows = sorted(series[programme], key=lambda r: r["month"])
+        by_month = {r["month"]: r for r in rows}
+        planned = forecast(rows[-1]["hours_forecast"]) if rows else None
+
+        def line(key: str, kind: str, by_month: dict[str, Any] = by_month) -> list[str]:
+            return [number(by_month[m][key] if m in by_month else None, kind) for m in months]
+
+        total_hours = sum(r["hours_realised"] for r in rows)
+        grid_rows = [
+            ["Heures réalisées", *line("hours_realised", "hours"), number(total_hours, "hours")],
+            ["Heures cumulées", *line("cumulative_hours", "hours"), ""],
+            ["% des heures prévues", *line("cumulative_rate", "rate"), ""],
+            ["Participants actifs", *line("active_participants", "count"), ""],
+        ]
+        parts.append('<div class="programme">')
+        parts.append(f"<h3>{escape(programme)} — heures prévues : {number(planned, 'hours')}</h3>")
+        parts.append(table(["", *heads, "Total"], grid_rows, css="months"))
+        op_rows, classes = [], []
+        for (territory, op_id, label), values in sorted(ops[programme].items(), key=str):
+            per = {v["month"]: v["hours_realised"] for v in values}
+            name = f"{label or op_id} ({territory})"
+            op_rows.append(
+                [
+                    name,
+                    *(number(per.get(m), "hours") for m in months),
+                    number(sum(per.values()), "hours"),
+                ]
+            )
+            classes.append("")
+        if op_rows:
+            parts.append(
+                table(["Opération", *heads, "Total"], op_rows, css="months", row_classes=classes)
+            )
+        parts.append(
+            svgchart.line_chart(
+                f"{programme} : heures cumulées face aux heures prévues",
+                heads,
+                [
+                    (
+                        "Heures cumulées",
+                        [
+                            by_month[m]["cumulative_hours"] if m in by_month else None
+                            for m in months
+                        ],
+                    ),
+                    ("Heures prévues", [planned] * len(months)),
+                ],
+                "Heures",
+            )
+        )
+        parts.append("</div>")
+    if not shown:
+        parts.append("<p>Aucune opération des programmes suivis sur la période.</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _method_page(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    programmes = "; ".join(
+        f"{name} : {', '.join(members)}" for name, members in s.get("programmes", {}).items()
+    )
+    reference = (
+        "la date de début de son premier contrat de la période"
+        if s.get("age_reference") == "first_contract_start"
+        else "le début de la période"
+    )
+    definitions = [
+        (
+            "Participant",
+            f"personne distincte ayant au moins {number(s['min_hours_participant'], 'decimal')} "
+            "heure réalisée sur la période. Une personne suivie dans deux territoires est "
+            "reconnue par une empreinte chiffrée de son nom, de son prénom et de sa date de "
+            "naissance, et comptée une fois.",
+        ),
+        (
+            "Moins de 26 ans",
+            f"strictement moins de {s['age_limit']} ans à {reference} ; à défaut de date de "
+            "naissance, le statut déclaré « -26 ans ». Un âge inconnu ne compte jamais comme "
+            "moins de 26 ans.",
+        ),
+        (
+            "Statut à l'entrée (BRSA, ASE…)",
+            "tel que le territoire l'a enregistré ; les catégories se recouvrent, chacune est "
+            "une ligne « dont ».",
+        ),
+        (
+            "Heures prévues",
+            "une fois par opération, même quand l'export les répète sur chaque ligne. Une "
+            "opération sans heures prévues est « n.r. », jamais zéro.",
+        ),
+        (
+            "Heures réalisées",
+            "somme des lignes d'heures de la période, au mois travaillé ; les stages et PMSMP "
+            "ne sont pas des heures de travail.",
+        ),
+        ("ETP", f"heures réalisées ÷ {number(s['etp_hours'], 'hours')} heures."),
+        (
+            "Sorties dynamiques",
+            "emplois durables (CDI, CDD ou intérim d'au moins 6 mois, alternance, fonction "
+            "publique), emplois de transition (CDD, intérim ou contrat aidé d'au moins 3 mois), "
+            "sorties positives (formation qualifiante, embauche en SIAE) ; chaque personne une "
+            "fois, avec sa meilleure sortie.",
+        ),
+        ("Programmes", programmes or "aucun"),
+        (
+            "Doublons et exports successifs",
+            "une même ligne présente dans deux exports d'un territoire ne compte qu'une fois, "
+            "depuis l'export le plus récent ; les fichiers identiques sont ignorés.",
+        ),
+    ]
+    items = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in definitions)
+    return (
+        "<section><h2>Méthode et définitions</h2>"
+        f'<dl class="defs">{items}</dl>'
+        f'<p class="note">{escape(FOOTNOTE_PEOPLE)}</p></section>'
+    )
+
+
+def _quality_page(report: dict[str, Any]) -> str:
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    territory_of: dict[str, str] = {}
+    for s in report["sources"]:
+        territory = str(s.get("territory") or "(sans territoire)")
+        territory_of[s["file"]] = territory
+        counts = per[territory]
+        for i, key in enumerate(("rows_read", "rows_accepted", "rows_rejected", "rows_skipped")):
+            counts[i] += int(s[key])
+    issues: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for issue in report["issues"]:
+        territory = territory_of.get(issue.get("file") or "", "(ensemble)")
+        issues[territory][0 if issue["severity"] == "error" else 1] += 1
+    rows = [
+        [
+            t,
+            *(number(c, "count") for c in per[t]),
+            number(issues[t][0], "count"),
+            number(issues[t][1], "count"),
+        ]
+        for t in sorted(per)
+    ]
+    quality = report.get("quality", {})
+    incomplete = [
+        ("Participants sans âge connu", quality.get("participants_age_unknown")),
+        (
+            "Participants absents des tables participants",
+            quality.get("participants_status_unknown"),
+        ),
+        ("Doublons possibles de personnes (à vérifier)", quality.get("possible_duplicates")),
+        ("Colonnes non reconnues (ignorées)", len(report.get("unmapped_columns", []))),
+        (
+            "Exports écartés (un plus récent les remplace)",
+            len((report.get("inputs") or {}).get("ignored", [])),
+        ),
+    ]
+    return (
+        "<section><h2>Qualité des données</h2>"
+        '<div class="box">'
+        + table(
+            [
+                "Territoire",
+                "Lignes lues",
+                "acceptées",
+                "rejetées",
+                "ignorées",
+                "erreurs",
+                "avertissements",
+            ],
+            rows,
+        )
+        + table(["Chiffres incomplets", "Nombre"], [[t, number(v, "count")] for t, v in incomplete])
+        + '<p class="note">Les lignes rejetées ne sont pas comptées (leurs heures manquent aux '
+        "totaux) : le détail, ligne par ligne, est dans rejets.csv et la feuille « Anomalies » "
+        "de rapport.xlsx, jamais dans ce document.</p></div></section>"
+    )
+
+
+def bilan_html(report: dict[str, Any], produced: datetime.date | None = None) -> str:
+    """The whole document, as one string of HTML."""
+    produced = produced or production_date()
+    period = document_period(report)
+    style = (
+        CSS.replace("@RUNNING@", css_string(TITLE))
+        .replace("@PERIOD@", css_string(period))
+        .replace("@PRODUCED@", css_string(f"produit le {french_date(produced)}"))
+    )
+    # forecast against realised and the monthly follow-up: on the cumulative when there is one
+    longest = {**report, **report.get("year_to_date", {})}
+    body = "".join(
+        [
+            _title_page(report, produced),
+            _hours_page(longest),
+            _typology_page(report),
+            _exits_page(report),
+            _monthly_page(longest),
+            _method_page(report),
+            _quality_page(report),
+        ]
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{escape(TITLE)} — {escape(period)}</title>"
+        f"<style>{style}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def production_date() -> datetime.date:
+    """Today, or the day of ``SOURCE_DATE_EPOCH`` (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+    return datetime.date.today()
+
+
+def write_bilan(report: dict[str, Any], target: Path) -> None:
+    from clausekit.write import atomic_path
+
+    with atomic_path(target) as tmp:
+        tmp.write_text(bilan_html(report), encoding="utf-8")
+
+
+__all__ = ["bilan_html", "month_words", "write_bilan"]
