@@ -6,9 +6,11 @@ Usage (``make bench`` runs the defaults)::
     .venv/bin/python bench/run.py --quick               # 10k only, nothing written
     .venv/bin/python bench/run.py --sizes 100000 --repeat 5
 
-For each size, synthetic exports are generated once with ``clausekit.samples.write_samples``
-into ``bench/cache/<size>/`` (reused while ``ATTENDU.json`` is there), then three measurements
-run, each in a fresh subprocess:
+Two export shapes are measured in the same run (``--shapes A,B``): A, written by
+``clausekit.samples.write_samples`` into ``bench/cache/<size>/``, and B (one sheet per
+territory, no contract id, per-contract forecasts; see ``bench/shape_b.py``) into
+``bench/cache/B-<size>/``; both are generated once and reused while ``ATTENDU.json`` is there.
+For each shape and size three measurements run, each in a fresh subprocess:
 
 (a) ``naive``: what a user writes by hand — ``pandas.read_excel(..., sheet_name=None,
     engine="openpyxl")`` per file, the sheets and header rows picked by hand for the three
@@ -319,9 +321,12 @@ def worker(kind: str, folder: Path, out: Path) -> None:
 # Measuring a subprocess: wall time, peak memory of its process tree
 
 
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, rss pages) for every process visible in /proc."""
-    table: dict[int, tuple[int, int]] = {}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, int, int]]:
+    """pid -> (ppid, rss pages, CPU ticks: user + system) for every process in /proc."""
+    table: dict[int, tuple[int, int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -331,20 +336,22 @@ def _proc_table() -> dict[int, tuple[int, int]]:
         except OSError:
             continue
         fields = stat[stat.rindex(b")") + 2 :].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[21]))
+        table[int(entry.name)] = (int(fields[1]), int(fields[21]), int(fields[11]) + int(fields[12]))
     return table
 
 
-def _tree_rss(root: int) -> int:
+def _tree_sample(root: int, cpu: dict[int, int]) -> int:
+    """Summed RSS of ``root`` and its descendants, in bytes; records each one's CPU ticks."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
+    for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
         if pid in table:
             total += table[pid][1]
+            cpu[pid] = max(cpu.get(pid, 0), table[pid][2])
         stack.extend(children.get(pid, ()))
     return total * PAGE
 
@@ -355,6 +362,7 @@ class Measure:
     peak_mib: float
     code: int
     stderr: str = ""
+    cpu_seconds: float | None = None  # user + system, whole process tree
 
 
 def measure(cmd: list[str], interval: float = 0.02) -> Measure:
@@ -365,11 +373,12 @@ def measure(cmd: list[str], interval: float = 0.02) -> Measure:
     )
     # stderr is small (-q); a reader thread would be needed for chatty commands.
     peak = 0
+    cpu: dict[int, int] = {}
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, _tree_sample(proc.pid, cpu))
         # 20 ms while short-lived children come and go, then 50 ms (a /proc scan costs ~1 ms)
         time.sleep(interval if time.perf_counter() - start < 5 else 0.05)
     seconds = time.perf_counter() - start
@@ -378,7 +387,11 @@ def measure(cmd: list[str], interval: float = 0.02) -> Measure:
     if proc.stderr:
         proc.stderr.close()
     peak = max(peak, usage.ru_maxrss * 1024)  # kB on Linux
-    return Measure(seconds, peak / MIB, proc.returncode, stderr)
+    # CPU: the last sample of each process of the tree (a process's last < 50 ms are missed),
+    # or wait4's figure for the child and the descendants it waited for, whichever is larger
+    sampled = (sum(cpu.values()) - cpu.get(proc.pid, 0)) / TICK
+    cpu_seconds = max(sampled + usage.ru_utime + usage.ru_stime, sum(cpu.values()) / TICK)
+    return Measure(seconds, peak / MIB, proc.returncode, stderr, cpu_seconds)
 
 
 # =============================================================================================
@@ -403,6 +416,10 @@ class Row:
     def spread(self, kind: str) -> tuple[float, float] | None:
         runs = self.runs.get(kind)
         return (min(m.seconds for m in runs), max(m.seconds for m in runs)) if runs else None
+
+    def cpu(self, kind: str) -> float | None:
+        runs = [m.cpu_seconds for m in self.runs.get(kind, []) if m.cpu_seconds is not None]
+        return statistics.median(runs) if runs else None
 
     def peak(self, kind: str) -> float | None:
         runs = self.runs.get(kind)
@@ -526,7 +543,8 @@ def _check(kind: str, m: Measure) -> None:
 
 def _progress(label: str, kind: str, i: int, m: Measure) -> None:
     print(
-        f"  {label} {kind:<9} essai {i + 1}: {m.seconds:8.2f} s  {m.peak_mib:7.0f} Mio",
+        f"  {label} {kind:<9} essai {i + 1}: {m.seconds:8.2f} s  {m.peak_mib:7.0f} Mio"
+        f"  CPU {m.cpu_seconds or 0:7.2f} s",
         flush=True,
     )
 
@@ -638,7 +656,10 @@ def table(rows: list[Row]) -> list[str]:
         cells = []
         for kind in ("naive", "raw", "clausekit"):
             med, peak, n = r.median(kind), r.peak(kind), len(r.runs.get(kind, []))
+            cpu = r.cpu(kind)
             cell = "non mesuré" if med is None else f"{_fmt_s(med)} s · {_fmt_mib(peak)} Mio"
+            if med is not None and cpu is not None:
+                cell += f" · CPU {_fmt_s(cpu)} s"
             spread = r.spread(kind)
             detail = []
             if med is not None and spread and n > 1:
@@ -764,7 +785,10 @@ def write_results(
         "",
         "## Temps et mémoire",
         "",
-        "Temps : médiane du temps réel (démarrage de Python et imports compris), en secondes. "
+        "Temps : médiane du temps réel (démarrage de Python et imports compris), en secondes, "
+        "avec l'écart entre la plus rapide et la plus lente des exécutions ; CPU : médiane du "
+        "temps processeur (utilisateur + système) de tout l'arbre de processus, moins sensible "
+        "que le temps réel aux autres programmes qui partagent la machine. "
         "Mémoire : pic de RSS de l'arbre de processus, en Mio (1 Mio = 2²⁰ octets).",
         "",
         *table(rows),

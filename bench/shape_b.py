@@ -314,7 +314,7 @@ class _Builder:
                 kind,
                 start,
                 fin,
-                forecast if forecast is not None else 5 * rng.randint(7, 240),
+                forecast if forecast is not None else rng.randint(35, 4_000),
                 lines,
             )
         )
