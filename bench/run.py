@@ -336,7 +336,11 @@ def _proc_table() -> dict[int, tuple[int, int, int]]:
         except OSError:
             continue
         fields = stat[stat.rindex(b")") + 2 :].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[21]), int(fields[11]) + int(fields[12]))
+        table[int(entry.name)] = (
+            int(fields[1]),
+            int(fields[21]),
+            int(fields[11]) + int(fields[12]),
+        )
     return table
 
 
@@ -606,8 +610,8 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     packages = []
-    for name in ("clausekit", "pandas", "openpyxl", "xlsxwriter", "fastexcel", "python-calamine", "pyarrow",
-                 "pandera", "numpy", "polars"):  # fmt: skip
+    for name in ("clausekit", "pandas", "openpyxl", "xlsxwriter", "fastexcel",
+                 "python-calamine", "pyarrow", "pandera", "numpy", "polars"):  # fmt: skip
         try:
             packages.append(f"{name} {version(name)}")
         except PackageNotFoundError:
