@@ -479,7 +479,9 @@ def _run_clausekit(folder: Path) -> tuple[Measure, dict[str, Any] | None]:
     return m, report
 
 
-def bench_size(shape: str, size: int, repeat: int, reuse_naive: bool, skip_naive: bool) -> Row:
+def bench_size(
+    shape: str, size: int, repeat: int, reuse_naive: bool, skip_naive: bool, naive_once: bool
+) -> Row:
     folder = ensure_samples(size, shape)
     row = Row(shape, size)
     label = f"{shape} {size:>9}"
@@ -487,7 +489,7 @@ def bench_size(shape: str, size: int, repeat: int, reuse_naive: bool, skip_naive
     runs: dict[str, list[Measure]] = {"naive": [], "raw": [], "clausekit": []}
     record = folder / NAIVE_RECORD
     # (a) takes minutes at BIG sizes: one run there, kept for --reuse-naive.
-    naive_runs = 1 if size >= BIG else repeat
+    naive_runs = 1 if size >= BIG or naive_once else repeat
     if skip_naive:
         naive_runs = 0
         row.notes["naive"] = "non mesuré (--skip-naive)"
@@ -856,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     add("--output", type=Path, help="fichier markdown des résultats (défaut : bench/results.md)")
     add("--reuse-naive", action="store_true", help="à 1M, reprendre la dernière mesure de (a)")
     add("--skip-naive", action="store_true", help="ne pas mesurer le pipeline naïf (a)")
+    add("--naive-once", action="store_true", help="(a) une seule fois à chaque taille")
     add("--worker", nargs=3, metavar=("KIND", "DIR", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -881,7 +884,9 @@ def main(argv: list[str] | None = None) -> int:
         repeat = args.repeat if args.repeat is not None else 3  # (a): once at BIG sizes
         for shape in shapes:
             print(f"\n== forme {shape}, {_n(size)} lignes (×{repeat})", flush=True)
-            rows.append(bench_size(shape, size, repeat, args.reuse_naive, args.skip_naive))
+            rows.append(
+                bench_size(shape, size, repeat, args.reuse_naive, args.skip_naive, args.naive_once)
+            )
     took = time.perf_counter() - started
     print_report(rows)
     if output:
