@@ -391,10 +391,10 @@ def measure(cmd: list[str], interval: float = 0.02) -> Measure:
     if proc.stderr:
         proc.stderr.close()
     peak = max(peak, usage.ru_maxrss * 1024)  # kB on Linux
-    # CPU: the last sample of each process of the tree (a process's last < 50 ms are missed),
-    # or wait4's figure for the child and the descendants it waited for, whichever is larger
-    sampled = (sum(cpu.values()) - cpu.get(proc.pid, 0)) / TICK
-    cpu_seconds = max(sampled + usage.ru_utime + usage.ru_stime, sum(cpu.values()) / TICK)
+    # CPU: the sum of the last sample of each process of the tree (a process's last < 50 ms
+    # are missed), or wait4's figure — the child and the descendants it waited for, not those
+    # it left to others (clausekit's readers are the fork server's) —, whichever is larger
+    cpu_seconds = max(usage.ru_utime + usage.ru_stime, sum(cpu.values()) / TICK)
     return Measure(seconds, peak / MIB, proc.returncode, stderr, cpu_seconds)
 
 
