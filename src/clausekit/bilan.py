@@ -263,23 +263,9 @@ def _hours_page(report: dict[str, Any]) -> str:
     totals = report["totals"]
     programmes = programme_order(report["by_programme"], report)
     by_op = report["by_operation"]
-    chart_p = svgchart.bar_chart(
-        "Heures prévues et réalisées par programme",
-        [str(p["programme"]) for p in programmes],
-        [
-            ("Heures prévues", [forecast(p["hours_forecast"]) for p in programmes]),
-            ("Heures réalisées", [p["hours_realised"] for p in programmes]),
-        ],
-        "Heures",
-    )
-    chart_o = svgchart.bar_chart(
-        "Heures prévues et réalisées par opération",
-        [str(o["operation_id"] or o["operation"]) for o in by_op],
-        [
-            ("Heures prévues", [forecast(o["hours_forecast"]) for o in by_op]),
-            ("Heures réalisées", [o["hours_realised"] for o in by_op]),
-        ],
-        "Heures",
+    chart_p = _hours_chart("programme", [str(p["programme"]) for p in programmes], programmes)
+    chart_o = _hours_chart(
+        "opération", [str(o["operation_id"] or o["operation"]) for o in by_op], by_op
     )
     return (
         "<section>"
@@ -300,6 +286,19 @@ def _hours_page(report: dict[str, Any]) -> str:
         + f'<p class="note">Taux : heures réalisées rapportées aux heures prévues. '
         f"{escape(NOT_STATED_NOTE)}</p>"
         "</section>"
+    )
+
+
+def _hours_chart(by: str, names: list[str], rows: list[dict[str, Any]]) -> str:
+    """Forecast beside realised hours, one pair of bars per row."""
+    return svgchart.bar_chart(
+        f"Heures prévues et réalisées par {by}",
+        names,
+        [
+            ("Heures prévues", [forecast(r["hours_forecast"]) for r in rows]),
+            ("Heures réalisées", [r["hours_realised"] for r in rows]),
+        ],
+        "Heures",
     )
 
 

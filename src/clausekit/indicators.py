@@ -595,23 +595,30 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         group, keys = _group(pd.DataFrame({name: values}), rows)
         return _Breakdown(keys, group)
 
-    def table(parts: _Breakdown, flags: Callable[[Ints, Ints], _Flags] = by_person) -> Any:
-        return _statistics(coded, ops, parts, flags, settings)
+    def table(
+        parts: _Breakdown,
+        flags: Callable[[Ints, Ints], _Flags] = by_person,
+        keep_empty: bool = False,
+    ) -> Any:
+        """The statistics of each group; with a period, groups with nothing in it are left
+        out, unless ``keep_empty`` (the total, and the territories of the data)."""
+        found = _statistics(coded, ops, parts, flags, settings)
+        return found if keep_empty else _drop_inactive(found, settings)
 
     everything = _Breakdown(
         pd.DataFrame({"_all": ["total"]}),
         np.zeros(len(coded), dtype=np.int64),
         op_group=np.zeros(len(ops.forecast), dtype=np.int64),
     )
-    totals = table(everything)
+    totals = table(everything, keep_empty=True)
     # the same territory codes as the local flags' pairs
     territory = _Breakdown(territories, line_territory, op_group=territory_of_op)
-    by_territory = table(territory, by_territory_person)
-    by_donneur = _drop_inactive(table(by_operation(["donneur_ordre"])), settings)
-    by_operation_table = _drop_inactive(
-        table(by_operation(["territory", "operation_id", "operation", "donneur_ordre"])), settings
+    by_territory = table(territory, by_territory_person, keep_empty=True)
+    by_donneur = table(by_operation(["donneur_ordre"]))
+    by_operation_table = table(
+        by_operation(["territory", "operation_id", "operation", "donneur_ordre"])
     )
-    by_clause = _drop_inactive(table(_clause_breakdown(coded, ops, spec)), settings)
+    by_clause = table(_clause_breakdown(coded, ops, spec))
     order = {t.code: i for i, t in enumerate(spec.clause_types)}
     by_clause = by_clause.sort_values("clause_type", key=lambda s: s.map(order).fillna(99))
 
@@ -648,7 +655,7 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         ),
         "programme": _monthly(coded, ops, by_operation(["programme"]), months),
     }
-    by_programme = _drop_inactive(table(by_operation(["programme"])), settings)
+    by_programme = table(by_operation(["programme"]))
     by_mode = table(by_line("execution_mode", execution_modes(coded.source, spec, coded.rows)))
     mode_order = {m.code: i for i, m in enumerate(spec.execution_modes)}
     by_mode = by_mode.sort_values("execution_mode", key=lambda s: s.map(mode_order).fillna(99))

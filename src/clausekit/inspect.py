@@ -24,7 +24,13 @@ from clausekit.errors import Issue, UsageError
 from clausekit.fields import field_label, fields, resolve_field
 from clausekit.parse import normalise_label
 from clausekit.read import RawSheet, read_files
-from clausekit.recognise import HEADER_SEARCH_ROWS, MONTH_PREFIX, PUBLIC_PREFIX, recognise
+from clausekit.recognise import (
+    HEADER_SEARCH_ROWS,
+    MONTH_PREFIX,
+    PUBLIC_PREFIX,
+    column_letter,
+    recognise,
+)
 from clausekit.spec import Spec, load_spec
 
 # How a column was recognised (shown as is)
@@ -182,15 +188,6 @@ def closest_fields(header: str, spec: Spec) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- one sheet
 
 
-def _letter(position: int) -> str:
-    letters = ""
-    position += 1
-    while position:
-        position, rem = divmod(position - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _verbatim(spec: Spec) -> dict[str, set[str]]:
     """Field -> its accepted headers exactly as schemas/ writes them."""
     out: dict[str, set[str]] = {}
@@ -241,7 +238,7 @@ def inspect_sheet(
         if not header.strip():
             continue
         values = describe_values(body.iloc[:, pos].tolist(), len(rows))
-        letter = _letter(pos + raw.first_column)
+        letter = column_letter(pos + raw.first_column)
         name = by_position.get(pos)
         closest: tuple[str, ...] = ()
         target: str | None = None

@@ -284,7 +284,8 @@ def _find_header(head: dict[int, list[str]], index: dict[str, str]) -> int | Non
     return best_row
 
 
-def _letter(position: int) -> str:
+def column_letter(position: int) -> str:
+    """The spreadsheet letters of a 0-based column (0 → A, 26 → AA)."""
     letters = ""
     position += 1
     while position:
@@ -329,7 +330,7 @@ def recognise(
                 row=header,
                 column=labels[positions[0]],
                 count=len(positions),
-                letters=", ".join(_letter(p) for p in positions),
+                letters=", ".join(column_letter(p) for p in positions),
             )
         )
 

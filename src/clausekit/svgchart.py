@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 WIDTH, HEIGHT = 680, 280
@@ -103,6 +104,45 @@ def _scale(series: Sequence[tuple[str, Sequence[object]]]) -> tuple[float, float
     return max(step * math.ceil(peak / step), step), step
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """The geometry shared by both kinds of chart: the scale, the plot area, one slot per
+    category and its centre."""
+
+    top: float
+    step: float
+    width: float
+    height: float
+    slot: float
+    centres: list[float]
+
+    @classmethod
+    def of(cls, categories: Sequence[str], series: Sequence[tuple[str, Sequence[object]]]) -> _Plot:
+        top, step = _scale(series)
+        width, height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+        slot = width / max(len(categories), 1)
+        centres = [LEFT + (c + 0.5) * slot for c in range(len(categories))]
+        return cls(top, step, width, height, slot, centres)
+
+    def y(self, value: float) -> float:
+        return TOP + self.height - self.height * value / self.top
+
+
+def _chart(
+    title: str,
+    y_title: str,
+    plot: _Plot,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[object]]],
+    marks: list[str],
+) -> str:
+    parts = _frame(title, y_title, plot.top, plot.step) + marks
+    parts += _category_labels(categories, plot.centres)
+    parts += _legend([name for name, _ in series])
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def bar_chart(
     title: str,
     categories: Sequence[str],
@@ -110,27 +150,20 @@ def bar_chart(
     y_title: str = "",
 ) -> str:
     """Grouped bars: one group per category, one bar per series."""
-    top, step = _scale(series)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(categories), 1)
-    bar = slot * 0.8 / max(len(series), 1)
-    parts = _frame(title, y_title, top, step)
+    plot = _Plot.of(categories, series)
+    bar = plot.slot * 0.8 / max(len(series), 1)
+    marks = []
     for s, (_, values) in enumerate(series):
         colour = COLOURS[s % len(COLOURS)]
         for c, value in enumerate(_numbers(values)):
             if value is None or value <= 0:
                 continue
-            h = plot_h * value / top
-            x = LEFT + c * slot + slot * 0.1 + s * bar
-            parts.append(
-                f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="{colour}"/>'
+            x = LEFT + c * plot.slot + plot.slot * 0.1 + s * bar
+            marks.append(
+                f'<rect x="{x:.1f}" y="{plot.y(value):.1f}" width="{bar:.1f}" '
+                f'height="{TOP + plot.height - plot.y(value):.1f}" fill="{colour}"/>'
             )
-    centres = [LEFT + (c + 0.5) * slot for c in range(len(categories))]
-    parts += _category_labels(categories, centres)
-    parts += _legend([name for name, _ in series])
-    parts.append("</svg>")
-    return "".join(parts)
+    return _chart(title, y_title, plot, categories, series, marks)
 
 
 def line_chart(
@@ -140,24 +173,18 @@ def line_chart(
     y_title: str = "",
 ) -> str:
     """One line per series over the categories (months)."""
-    top, step = _scale(series)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(categories), 1)
-    centres = [LEFT + (c + 0.5) * slot for c in range(len(categories))]
-    parts = _frame(title, y_title, top, step)
+    plot = _Plot.of(categories, series)
+    marks = []
     for s, (_, values) in enumerate(series):
         colour = COLOURS[s % len(COLOURS)]
         points = [
-            f"{x:.1f},{TOP + plot_h - plot_h * v / top:.1f}"
-            for x, v in zip(centres, _numbers(values), strict=True)
+            f"{x:.1f},{plot.y(v):.1f}"
+            for x, v in zip(plot.centres, _numbers(values), strict=True)
             if v is not None
         ]
         if points:
-            parts.append(
+            marks.append(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
                 'stroke-width="2"/>'
             )
-    parts += _category_labels(categories, centres)
-    parts += _legend([name for name, _ in series])
-    parts.append("</svg>")
-    return "".join(parts)
+    return _chart(title, y_title, plot, categories, series, marks)
