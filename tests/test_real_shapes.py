@@ -500,3 +500,23 @@ def test_the_terminal_ends_with_a_summary_one_can_act_on(tmp_path: Path) -> None
     assert "Fichier écarté : export_2025-05.xlsx (remplacé par un export plus récent" in out
     assert "À consulter :" in out and "rejets.csv" in out
     assert "PARTICIPANT_UNKNOWN" not in out.split("Lignes :")[1]  # words, not codes
+
+
+def test_per_contract_forecasts_in_two_monthly_exports(tmp_path: Path) -> None:
+    # the same denormalised export, April then May: C1 300 h and C2 150 h on OP7 each month
+    def rows(months: range) -> list[list[Any]]:
+        return [
+            [who, contract, "OP7", "SIA Habitat", f"{m:02d}/2025", hours, forecast]
+            for m in months
+            for who, contract, hours, forecast in (("P1", "C1", 70, 300), ("P2", "C2", 35, 150))
+        ]
+
+    folder = tmp_path / "exports" / "Lens"
+    write_xlsx(folder / "export_2025-04.xlsx", {"H": [DENORMALISED, *rows(range(1, 5))]})
+    write_xlsx(folder / "export_2025-05.xlsx", {"H": [DENORMALISED, *rows(range(1, 6))]})
+    report = report_for([tmp_path / "exports"])
+    assert report["totals"]["hours_forecast"] == 450.0  # 300 + 150, once, not per export
+    assert report["totals"]["hours_realised"] == 525.0  # 5 months × (70 + 35)
+    assert "FORECAST_CONFLICT" not in codes(report)
+    replaced = {Path(s["file"]).name: s["rows_superseded"] for s in report["sources"]}
+    assert replaced == {"export_2025-04.xlsx": 8, "export_2025-05.xlsx": 0}  # spreadsheet rows

@@ -237,7 +237,7 @@ def build_report(
     cumulative = year_to_date(data, spec, settings, body["period"])
     if cumulative is not None:  # a month read against its year
         body["year_to_date"] = cumulative
-    issues = checked.issues + data.issues
+    issues = _without_set_aside(checked.issues, data) + data.issues
     if not body["totals"]["hours_realised"]:
         period = body["period"]
         where = f" pour la période {period['start']} à {period['end']}" if period["start"] else ""
@@ -286,6 +286,14 @@ def _sources(checked: CheckResult, data: Dataset) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _without_set_aside(issues: list[Issue], data: Dataset) -> list[Issue]:
+    """The cell and row issues of an export set aside (a newer export holds all its rows) are
+    not the user's to fix: that export counts for nothing. What concerns the file itself
+    (how it was read) stays."""
+    gone = data.superseded.emptied
+    return [i for i in issues if i.file not in gone or i.row is None]
 
 
 def _set_aside(issues: list[Issue], data: Dataset) -> list[dict[str, str]]:

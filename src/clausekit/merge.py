@@ -287,10 +287,10 @@ def merge(
     _assign_territories(data, territories)
     _align_zeros(data)
     _prepare_lines(data)
+    forecasts = _forecasts(data, forecast_level)  # each sheet's level, before any line is set aside
     _keep_newest(data)
     _check_birth_dates(data, validated)
     people, people_by_territory, duplicates = _people(data, spec, secret)
-    forecasts = _forecasts(data, forecast_level)
     operations = _operations(data, forecasts)
     lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
     missing = pd.Index(lines["person_key"].unique()).difference(people.index)
@@ -516,9 +516,12 @@ def _forecasts(data: _Inputs, forced: str) -> Forecasts:
                 "hours": [],
                 "_file": [],
                 "_sheet": [],
+                "_row": [],
             }
         )
-        return Forecasts(empty.astype({"contract": "int64", "hours": "float64"}), {})
+        return Forecasts(
+            empty.astype({"contract": "int64", "hours": "float64", "_row": "int64"}), {}
+        )
     # the contract of each operation row, when its sheet also holds the contract lines
     lines = data.lines
     row_key = _combined_codes(

@@ -57,13 +57,19 @@ def canonical_ids(ids: pd.Series) -> pd.Series:
 class Superseded:
     """Rows of older exports replaced by the same rows of a newer one, per (file, sheet)."""
 
-    rows: dict[tuple[str, str], int] = field(default_factory=dict)  # rows replaced
+    # spreadsheet rows replaced (a row of a denormalised sheet is in several tables)
+    replaced: dict[tuple[str, str], list[npt.NDArray[np.int64]]] = field(default_factory=dict)
     by: dict[str, str] = field(default_factory=dict)  # file -> the newer file (most rows)
     emptied: set[str] = field(default_factory=set)  # files none of whose rows is left
 
-    def add(self, file: str, sheet: str, rows: int, newer: str) -> None:
-        self.rows[file, sheet] = self.rows.get((file, sheet), 0) + rows
+    def add(self, file: str, sheet: str, rows: npt.NDArray[np.int64], newer: str) -> None:
+        self.replaced.setdefault((file, sheet), []).append(rows)
         self.by.setdefault(file, newer)
+
+    @property
+    def rows(self) -> dict[tuple[str, str], int]:
+        """How many spreadsheet rows of each (file, sheet) were replaced."""
+        return {key: len(np.unique(np.concatenate(parts))) for key, parts in self.replaced.items()}
 
     def per_file(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -95,11 +101,12 @@ def newest_only(
                 "file": frame["_file"].astype("string").to_numpy()[lost],
                 "sheet": frame["_sheet"].astype("string").fillna("").to_numpy()[lost],
                 "newer": best[key[lost]],
+                "row": frame["_row"].to_numpy(dtype=np.int64)[lost],
             }
         )
-        counted = pairs.value_counts().reset_index(name="n").sort_values(["file", "sheet", "n"])
-        for file, sheet, newer, rows in counted.itertuples(index=False):
-            superseded.add(str(file), str(sheet), int(rows), newest_file[int(newer)])
+        for (file, sheet), group in pairs.groupby(["file", "sheet"], sort=True):
+            newer = int(group["newer"].value_counts().index[0])  # the file most rows went to
+            superseded.add(str(file), str(sheet), group["row"].to_numpy(), newest_file[newer])
     return keep
 
 
@@ -208,6 +215,7 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
             "hours": chosen["value"].to_numpy(dtype=np.float64),
             "_file": source["_file"].to_numpy(),
             "_sheet": source["_sheet"].to_numpy(),
+            "_row": source["_row"].to_numpy(dtype=np.int64),
         }
     )
     first = pd.DataFrame({"sheet": sheet, "f": rows["_file"], "s": rows["_sheet"]})

@@ -148,8 +148,9 @@ def closing_summary(result: Any, out_dir: Path) -> list[str]:
             lines.append(f"  - {len(found)} fois, par exemple : {found[0].message}")
     for ignored in report["inputs"]["ignored"]:
         lines.append(f"Fichier écarté : {Path(ignored['file']).name} ({ignored['reason']}).")
+    set_aside = {ignored["file"] for ignored in report["inputs"]["ignored"]}
     for source in sources:
-        if source.get("rows_superseded"):
+        if source.get("rows_superseded") and source["file"] not in set_aside:
             lines.append(
                 f"{Path(source['file']).name} ({source['sheet']}) : {source['rows_superseded']} "
                 "ligne(s) remplacée(s) par un export plus récent."
