@@ -186,19 +186,6 @@ def _stats_table(
 # --------------------------------------------------------------------------- pages
 
 
-def export_date(path: str) -> datetime.date | None:
-    """The date of an export: the one in its name, else its modification date."""
-    from clausekit.selection import date_in_name
-
-    found = date_in_name(Path(path).stem)
-    if found is not None:
-        return found[0].date()
-    try:
-        return datetime.date.fromtimestamp(os.stat(path).st_mtime)
-    except OSError:
-        return None
-
-
 def french_date(day: datetime.date) -> str:
     first = "1er" if day.day == 1 else str(day.day)
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
@@ -227,11 +214,17 @@ def _grid(report: dict[str, Any]) -> str:
 def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
     period = report["period"]
     files: dict[str, set[str]] = defaultdict(set)
+    dated: dict[str, datetime.date] = {}
+    set_aside = {i["file"] for i in (report.get("inputs") or {}).get("ignored") or []}
     for source in report["sources"]:
+        if source["file"] in set_aside:  # replaced by a newer export: not in the figures
+            continue
         files[str(source.get("territory") or "(sans territoire)")].add(source["file"])
+        if source.get("export_date"):  # name, else title rows, else modification (selection)
+            dated[source["file"]] = datetime.date.fromisoformat(source["export_date"])
     items = []
     for territory in sorted(files):
-        dates = [d for d in (export_date(f) for f in sorted(files[territory])) if d]
+        dates = [dated[f] for f in sorted(files[territory]) if f in dated]
         names = ", ".join(Path(f).name for f in sorted(files[territory]))
         when = f"export du {french_date(max(dates))}" if dates else "date d'export inconnue"
         items.append(f"<li><b>{escape(territory)}</b> — {when} ({escape(names)})</li>")
