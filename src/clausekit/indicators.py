@@ -29,7 +29,7 @@ from clausekit.exits import (
     exit_summary,
     load_contract_rules,
 )
-from clausekit.merge import Dataset
+from clausekit.merge import Dataset, age_on
 from clausekit.parse import normalise_text
 from clausekit.settings import Settings
 from clausekit.spec import Spec
@@ -106,15 +106,6 @@ def programmes(donneurs: pd.Series, settings: Settings) -> pd.Series:
             hit = norm.str.contains(rf"\b{re.escape(needle)}\b", regex=True)
             out = out.mask(hit, name)
     return out
-
-
-def age_on(birth: pd.Series, ref: pd.Series) -> pd.Series:
-    """Whole years between birth and ref (birthday not yet reached → one year less)."""
-    b = pd.to_datetime(birth)
-    r = pd.to_datetime(ref)
-    years = r.dt.year - b.dt.year
-    before = (r.dt.month < b.dt.month) | ((r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
-    return years - before.astype("Int64")
 
 
 def period_of(lines: pd.DataFrame, settings: Settings) -> tuple[str | None, str | None]:

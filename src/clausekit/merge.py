@@ -27,6 +27,7 @@ from clausekit.reconcile import (
     Superseded,
     align_ids,
     canonical_ids,
+    codes_of,
     export_ranks,
     forecast_items,
     newest_only,
@@ -163,16 +164,6 @@ def _local_key(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def _combined_codes(columns: list[pd.Series]) -> npt.NDArray[np.int64]:
-    """One integer per distinct combination of the columns' values (missing is a value),
-    numbered from 0 in order of first appearance."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
-    return code.astype(np.int64, copy=False)
-
-
 def _format_dates(dates: pd.Series, fmt: str) -> pd.Series:
     """``dates.dt.strftime(fmt)`` computed once per distinct date (NA for missing)."""
     codes, uniques = pd.factorize(dates, use_na_sentinel=True)
@@ -208,7 +199,7 @@ def _line_people(
         pd.concat([parts[c].astype("string"), lines[c].astype("string")], ignore_index=True)
         for c in ("territory", "participant_id")
     ]
-    pair = _combined_codes(both)
+    pair = codes_of(both)
     part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
     first_row = np.full(int(pair.max(initial=-1)) + 1, -1, dtype=np.int64)
     distinct, first = np.unique(part_pair, return_index=True)
@@ -295,18 +286,7 @@ def merge(
     lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
     missing = pd.Index(lines["person_key"].unique()).difference(people.index)
     people = _add_unlisted(people, missing, spec)
-    left = {
-        str(f)
-        for frame in (data.lines, data.parts, data.ops_rows)
-        if "_file" in frame
-        for f in frame["_file"].unique()
-    }
-    data.superseded.emptied = set(data.superseded.by) & (read_files - left)
-    data.issues += [
-        make_issue("EXPORT_ROWS_SUPERSEDED", file=file, count=n, newer=data.superseded.by[file])
-        for file, n in data.superseded.per_file().items()
-        if file not in data.superseded.emptied
-    ]
+    _report_superseded(data, read_files)
     # only what the indicators use: names never leave this function, and a narrow frame
     # keeps a million lines small
     lines = lines[[c for c in LINE_COLUMNS if c in lines]]
@@ -322,6 +302,23 @@ def merge(
         export_dates=dates,
         superseded=data.superseded,
     )
+
+
+def _report_superseded(data: _Inputs, read_files: set[str]) -> None:
+    """Exports none of whose rows is left are set aside; the others that lost rows to a newer
+    export say how many (EXPORT_ROWS_SUPERSEDED)."""
+    left = {
+        str(f)
+        for frame in (data.lines, data.parts, data.ops_rows)
+        if "_file" in frame
+        for f in frame["_file"].unique()
+    }
+    data.superseded.emptied = set(data.superseded.by) & (read_files - left)
+    data.issues += [
+        make_issue("EXPORT_ROWS_SUPERSEDED", file=file, count=n, newer=data.superseded.by[file])
+        for file, n in data.superseded.per_file().items()
+        if file not in data.superseded.emptied
+    ]
 
 
 def _assign_territories(data: _Inputs, territories: dict[str, str] | None) -> None:
@@ -369,8 +366,8 @@ def _prepare_lines(data: _Inputs) -> None:
     lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
     # a contract: its id within the territory, else its participant, operation and start
     contrat = canonical_ids(lines["contrat_id"])
-    by_id = _combined_codes([lines["territory"], contrat])
-    by_line = _combined_codes(
+    by_id = codes_of([lines["territory"], contrat])
+    by_line = codes_of(
         [
             lines["territory"],
             canonical_ids(lines["participant_id"]),
@@ -416,7 +413,7 @@ def _check_birth_dates(data: _Inputs, validated: list[Validated]) -> None:
     )
     reference = first.reindex(index).to_numpy()
     birth = parts["date_naissance"].astype("datetime64[s]")
-    age = _age(birth, pd.Series(reference, index=parts.index, dtype="datetime64[s]"))
+    age = age_on(birth, pd.Series(reference, index=parts.index, dtype="datetime64[s]"))
     low, high = AGE_BOUNDS
     bad = ((age < low) | (age > high)).fillna(False).to_numpy(dtype=bool)
     if not bad.any():
@@ -443,13 +440,14 @@ def _check_birth_dates(data: _Inputs, validated: list[Validated]) -> None:
     parts.loc[bad, "date_naissance"] = pd.NaT
 
 
-def _age(birth: pd.Series, ref: pd.Series) -> pd.Series:
-    """Whole years between birth and ref (NA when either is missing)."""
-    years = ref.dt.year - birth.dt.year
-    before = (ref.dt.month < birth.dt.month) | (
-        (ref.dt.month == birth.dt.month) & (ref.dt.day < birth.dt.day)
-    )
-    return (years - before.astype("Int64")).astype("Int64")
+def age_on(birth: pd.Series, ref: pd.Series) -> pd.Series:
+    """Whole years between birth and ref (birthday not yet reached → one year less; NA when
+    either is missing)."""
+    b = pd.to_datetime(birth)
+    r = pd.to_datetime(ref)
+    years = r.dt.year - b.dt.year
+    before = (r.dt.month < b.dt.month) | ((r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
+    return years - before.astype("Int64")
 
 
 def _people(
@@ -524,7 +522,7 @@ def _forecasts(data: _Inputs, forced: str) -> Forecasts:
         )
     # the contract of each operation row, when its sheet also holds the contract lines
     lines = data.lines
-    row_key = _combined_codes(
+    row_key = codes_of(
         [
             pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
             for c in ("_file", "_sheet")
