@@ -689,8 +689,10 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
             # one key (same name, first name, birth date), several ABC ids: to review
             "duplicate_people": sorted(
                 (
-                    {"territories": list(row["territories"]), "ids": list(row["ids"])}
-                    for _, row in data.duplicates.iterrows()
+                    {"territories": list(territories), "ids": list(ids)}
+                    for ids, territories in zip(
+                        data.duplicates["ids"], data.duplicates["territories"], strict=True
+                    )
                 ),
                 key=lambda d: (d["territories"], d["ids"]),
             ),

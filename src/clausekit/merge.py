@@ -484,21 +484,27 @@ def _people(
     # possible duplicates for review: one key, several ids
     id_counts = ident.groupby("person_key")["participant_id"].nunique()
     several = ident[ident["person_key"].isin(id_counts.index[id_counts > 1])]
-    duplicates = several.groupby("person_key").agg(
-        ids=("participant_id", lambda s: sorted(set(s))),
-        territories=("territory", lambda s: sorted(set(s))),
+    duplicates = pd.DataFrame(
+        {
+            "ids": _sorted_lists(several, "participant_id"),
+            "territories": _sorted_lists(several, "territory"),
+        }
     )
-    for _key, row in duplicates.iterrows():
-        if len(row["territories"]) == 1:
-            data.issues.append(
-                make_issue(
-                    "PERSON_DUPLICATE_SUSPECT",
-                    value=", ".join(row["ids"]),
-                    file=None,
-                    sheet=row["territories"][0],
-                )
+    alone = duplicates[duplicates["territories"].map(len) == 1]
+    for ids, territories in zip(alone["ids"][:1000], alone["territories"][:1000], strict=True):
+        data.issues.append(
+            make_issue(
+                "PERSON_DUPLICATE_SUSPECT", value=", ".join(ids), file=None, sheet=territories[0]
             )
+        )
     return people, people_by_territory, duplicates
+
+
+def _sorted_lists(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The distinct values of ``column`` of each person key, sorted, as lists."""
+    pairs = frame[["person_key", column]].astype("string").drop_duplicates()
+    pairs = pairs.sort_values(["person_key", column])
+    return pairs.groupby("person_key", sort=True)[column].agg(list)
 
 
 def _forecasts(data: _Inputs, forced: str) -> Forecasts:
