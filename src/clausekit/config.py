@@ -12,7 +12,6 @@ comes from. A secret is never read from the file itself.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import glob
 import re
@@ -25,6 +24,8 @@ from typing import Any, TypeVar
 
 from clausekit.errors import UsageError
 from clausekit.settings import AGE_REFERENCES, DEFAULT_NON_WORK, DEFAULT_PROGRAMMES, Settings
+from clausekit.tomlfile import did_you_mean as _did_you_mean
+from clausekit.tomlfile import toml_problem as _toml_problem
 
 CONFIG_NAME = "clausekit.toml"
 ENV_CONFIG = "CLAUSEKIT_CONFIG"
@@ -300,12 +301,6 @@ def canonical_columns() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _did_you_mean(word: str, choices: tuple[str, ...] | list[str], shape: str = "{}") -> str:
-    """`` Vouliez-vous dire « x » ?`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Vouliez-vous dire « {shape.format(close[0])} » ?" if close else ""
-
-
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "booléen"
@@ -426,54 +421,6 @@ _EXAMPLES = {
 
 
 # tomllib's messages (English), in words a user can act on
-_TOML_ESCAPE = (
-    "séquence d'échappement invalide (une barre oblique inverse \\ entre guillemets "
-    "doubles). Pour un chemin Windows, écrivez-le entre apostrophes ('C:\\Clauses\\exports') "
-    'ou avec des barres obliques ("C:/Clauses/exports").'
-)
-_TOML_MESSAGES: tuple[tuple[str, str], ...] = (
-    ("Unescaped '\\' in a string", _TOML_ESCAPE),
-    ("Invalid hex value", _TOML_ESCAPE),
-    ("Escaped character is not a Unicode scalar value", _TOML_ESCAPE),
-    ("Invalid value", 'valeur invalide : un texte s\'écrit entre guillemets droits ("…").'),
-    ("Invalid statement", "ligne incomprise : attendu clé = valeur, [section] ou # commentaire."),
-    ("Expected '=' after a key in a key/value pair", "« = » attendu après la clé (clé = valeur)."),
-    (
-        "Invalid initial character for a key part",
-        "début de clé invalide : une clé avec des espaces ou des accents s'écrit entre "
-        'guillemets ("Nb h. effectives" = …).',
-    ),
-    ("Expected ']' at the end of a table declaration", "« ] » manquant à la fin de la section."),
-    ("Expected ']]' at the end of an array declaration", "« ]] » manquant à la fin de la section."),
-    ("Cannot declare", "section déclarée deux fois : regroupez ses clés sous une seule en-tête."),
-    ("Cannot overwrite a value", "clé déjà définie : une clé n'apparaît qu'une fois par section."),
-    ("Cannot mutate immutable namespace", "section déjà définie plus haut."),
-    ("Cannot redefine namespace", "section déjà définie plus haut."),
-    ("Duplicate inline table key", "clé en double entre accolades."),
-    ("Unclosed array", "liste non fermée : « ] » manquant."),
-    ("Unclosed inline table", "accolade non fermée : « } » manquant."),
-    ("Unterminated string", "texte non fermé : le guillemet final manque."),
-    ("Illegal character", "caractère interdit dans un texte (retour à la ligne, tabulation…)."),
-    ("Invalid date or datetime", "date invalide."),
-    ("Found invalid character", "caractère inattendu."),
-    ("Expected", "caractère attendu manquant."),
-)
-
-
-def _toml_problem(name: str, detail: str) -> str:
-    """A TOML syntax error, in French, with its line and column."""
-    where = re.search(r"\(at line (\d+), column (\d+)\)", detail)
-    located = f", ligne {where.group(1)}, colonne {where.group(2)}" if where else ""
-    if "(at end of document)" in detail:
-        located = ", à la fin du fichier"
-    what = next(
-        (french for english, french in _TOML_MESSAGES if detail.startswith(english)),
-        "syntaxe incorrecte : vérifiez les guillemets autour des textes, les crochets des "
-        "sections et qu'une clé n'apparaît qu'une fois.",
-    )
-    return f"Syntaxe TOML invalide dans {name}{located} : {what}"
-
-
 def _find_secrets(data: dict[str, Any], prefix: str = "") -> list[str]:
     """Dotted keys that look like a secret written in the file."""
     found = []
