@@ -216,9 +216,9 @@ def consolidate(
         _fail(exc, debug)
         return
     errors = [i for i in result.checked.issues if i.severity == "error"]
-    code = result.exit_code
-    if strict and not result.outputs:
-        code = ExitCode.UNREADABLE if result.checked.unreadable else ExitCode.DATA_ISSUES
+    code = (
+        result.exit_code
+    )  # under --strict with nothing written: 1 or 3 already (errors.exit_code)
     with _printing(int(code)):
         if not quiet:
             console.print(render.summary_table(result.report))

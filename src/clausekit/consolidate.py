@@ -12,10 +12,11 @@ import pandas as pd
 
 from clausekit import __version__
 from clausekit.errors import (
-    WARNINGS_THAT_MATTER,
+    UNREADABLE_CODES,
     ExitCode,
     InputError,
     Issue,
+    exit_code,
     make_issue,
     output_error,
 )
@@ -37,18 +38,6 @@ from clausekit.write import (
     write_markdown,
     write_tables_csv,
     write_xlsx,
-)
-
-UNREADABLE_CODES = frozenset(
-    {
-        "FILE_UNREADABLE",
-        "FILE_FORMAT_UNKNOWN",
-        "FILE_FORMAT_UNSUPPORTED",
-        "FILE_ENCRYPTED",
-        "FILE_HOSTILE",
-        "FILE_TOO_SLOW",
-        "FILE_NOT_FOUND",
-    }
 )
 
 
@@ -118,13 +107,7 @@ class CheckResult:
         return sum(v.rows_rejected for v in self.validated)
 
     def exit_code(self) -> ExitCode:
-        if self.unreadable or any(i.code in UNREADABLE_CODES for i in self.issues):
-            return ExitCode.UNREADABLE
-        if any(i.severity == "error" for i in self.issues) or any(
-            i.code in WARNINGS_THAT_MATTER for i in self.issues
-        ):
-            return ExitCode.DATA_ISSUES
-        return ExitCode.OK
+        return exit_code(self.issues, unreadable=bool(self.unreadable))
 
 
 def check(

@@ -7,6 +7,7 @@ read at all (:class:`InputError`). The CLI maps each to a distinct exit code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 from typing import Any, Literal
@@ -286,6 +287,37 @@ WARNINGS_THAT_MATTER = frozenset(
         "PERSON_DUPLICATE_SUSPECT",
     }
 )
+# Errors that stop a file from being read at all (exit code 3).
+UNREADABLE_CODES = frozenset(
+    {
+        "FILE_UNREADABLE",
+        "FILE_FORMAT_UNKNOWN",
+        "FILE_FORMAT_UNSUPPORTED",
+        "FILE_ENCRYPTED",
+        "FILE_HOSTILE",
+        "FILE_TOO_SLOW",
+        "FILE_NOT_FOUND",
+    }
+)
+
+
+def exit_effect(code: str) -> ExitCode:
+    """What one catalogue code does to the exit code: 3 when a file could not be read, 1 for
+    an error or a warning that changes the figures, 0 for an informative warning."""
+    if code in UNREADABLE_CODES:
+        return ExitCode.UNREADABLE
+    if CATALOGUE[code].severity == "error" or code in WARNINGS_THAT_MATTER:
+        return ExitCode.DATA_ISSUES
+    return ExitCode.OK
+
+
+def exit_code(issues: Iterable[Issue], *, unreadable: bool = False) -> ExitCode:
+    """The one exit code of a run, from its issues (and whether a file was unreadable): the
+    most serious effect wins (3, then 1, then 0)."""
+    effects = {exit_effect(issue.code) for issue in issues}
+    if unreadable or ExitCode.UNREADABLE in effects:
+        return ExitCode.UNREADABLE
+    return ExitCode.DATA_ISSUES if ExitCode.DATA_ISSUES in effects else ExitCode.OK
 
 
 @dataclass(frozen=True)
