@@ -29,6 +29,7 @@ from clausekit.report import (
     month_words,
     period_words,
     programme_order,
+    rate_note,
     share,
 )
 
@@ -255,7 +256,8 @@ def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
         + grids
         + f'<p class="note">{escape(FOOTNOTE_PEOPLE)} Parts : rapportées aux participants. '
         f"{escape(NOT_STATED_NOTE)}</p>"
-        "</section>"
+        + _rate_note(rate_note(report["totals"], report["by_territory"], "territory"))
+        + "</section>"
     )
 
 
@@ -283,10 +285,20 @@ def _hours_page(report: dict[str, Any]) -> str:
             totals,
         )
         + chart_o
-        + f'<p class="note">Taux : heures réalisées rapportées aux heures prévues. '
-        f"{escape(NOT_STATED_NOTE)}</p>"
-        "</section>"
+        + '<p class="note">Taux : heures réalisées rapportées aux heures prévues, sur les seules '
+        f"opérations dont les heures prévues sont connues. {escape(NOT_STATED_NOTE)}</p>"
+        + _rate_note(
+            rate_note(
+                totals, [*programmes, *report["by_donneur_ordre"]], "programme", "donneur_ordre"
+            )
+        )
+        + "</section>"
     )
+
+
+def _rate_note(text: str | None) -> str:
+    """What the rates are computed over, when some hours have no forecast."""
+    return f'<p class="note">{escape(text)}</p>' if text else ""
 
 
 def _hours_chart(by: str, names: list[str], rows: list[dict[str, Any]]) -> str:
@@ -454,6 +466,20 @@ def _monthly_page(report: dict[str, Any]) -> str:
         parts.append('<div class="programme">')
         parts.append(f"<h3>{escape(programme)} — heures prévues : {number(planned, 'hours')}</h3>")
         parts.append(table(["", *heads, "Total"], grid_rows, css="months"))
+        if rows and planned is not None:
+            last = rows[-1]
+            parts.append(
+                _rate_note(
+                    rate_note(
+                        {
+                            "hours_realised": last["cumulative_hours"],
+                            "hours_realised_with_forecast": last.get(
+                                "cumulative_hours_with_forecast"
+                            ),
+                        }
+                    )
+                )
+            )
         op_rows, classes = [], []
         for (territory, op_id, label), values in sorted(ops[programme].items(), key=str):
             per = {v["month"]: v["hours_realised"] for v in values}

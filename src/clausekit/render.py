@@ -80,7 +80,7 @@ def grid_cell(value: Any, kind: str) -> str:
 def summary_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    from clausekit.report import grid, period_words
+    from clausekit.report import grid, period_words, rate_note
 
     period = report["period"]
     title = f"Synthèse — {period_words(period)}" if period["start"] else "Synthèse"
@@ -91,6 +91,10 @@ def summary_table(report: dict[str, Any]) -> Any:
         table.add_column(name, justify="right", overflow="fold")
     for text, kind, values in rows:
         table.add_row(text, *(grid_cell(v, kind) for v in values))
+    note = rate_note(report["totals"], report["by_territory"], "territory")
+    if note and report.get("year_to_date") is None:  # a month alone shows no rate
+        table.caption = note
+        table.caption_justify = "left"
     return table
 
 

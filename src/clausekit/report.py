@@ -3,6 +3,7 @@ xlsx, csv, markdown and terminal renderings all share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ LABELS = {
     "month": "Mois",
     "hours_forecast": "Heures prévisionnelles",
     "hours_realised": "Heures réalisées",
+    "hours_realised_with_forecast": "Heures réalisées (opérations avec heures prévues)",
+    "cumulative_hours_with_forecast": "Heures cumulées (opérations avec heures prévues)",
     "realisation_rate": "Taux de réalisation",
     "etp": "ETP",
     "participants": "Participants",
@@ -64,6 +67,8 @@ FORMATS = {
     "hours_forecast": "#,##0.00",
     "hours_realised": "#,##0.00",
     "cumulative_hours": "#,##0.00",
+    "hours_realised_with_forecast": "#,##0.00",
+    "cumulative_hours_with_forecast": "#,##0.00",
     "realisation_rate": "0.0%",
     "etp": "#,##0.00",
     "cumulative_rate": "0.0%",
@@ -239,6 +244,49 @@ def stated(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 record[key] = NOT_STATED
         out.append(record)
     return out
+
+
+def hours_words(value: float) -> str:
+    """Hours in French, without decimals: « 12 345 »."""
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+RATE_BASIS = "taux calculé sur les opérations dont les heures prévues sont connues"
+
+
+def rate_basis(stats: dict[str, Any]) -> str | None:
+    """« (x h réalisées sur y) » when some realised hours belong to operations without a
+    forecast (they are left out of the rate); None when every hour has its forecast."""
+    realised = stats.get("hours_realised")
+    planned = stats.get("hours_realised_with_forecast")
+    if realised is None or planned is None or planned >= realised:
+        return None
+    return f"{hours_words(planned)} h réalisées sur {hours_words(realised)}"
+
+
+def rate_note(
+    totals: dict[str, Any] | None,
+    records: Sequence[dict[str, Any]] = (),
+    *keys: str,
+) -> str | None:
+    """The note that says what the rates are computed over, for the total and for each
+    group (``records``, named by the first of ``keys`` they hold) that has a rate and hours
+    without a forecast; None when every realised hour has its forecast."""
+    parts = []
+    total = rate_basis(totals) if totals is not None else None
+    if total is not None:
+        parts.append(f"ensemble : {total}")
+    for record in records:
+        found = rate_basis(record)
+        if found is not None and record.get("realisation_rate") is not None:
+            name = next((record[k] for k in keys if k in record), None)
+            parts.append(f"{name or UNNAMED} : {found}")
+    if not parts:
+        return None
+    return f"Taux de réalisation : {RATE_BASIS} ({' ; '.join(parts)})."
+
+
+UNNAMED = "(non renseigné)"
 
 
 def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:
@@ -442,44 +490,58 @@ def views(
     period = report["period"]
     totals = report["totals"]
     summary = summary_frame(report)
+
+    def people_and_rates(records: list[dict[str, Any]], key: str) -> str:
+        """The notes of a breakdown with rates: people counted once per group, and what the
+        rates are computed over."""
+        return " ".join(n for n in (FOOTNOTE_PEOPLE, rate_note(totals, records, key)) if n)
+
     out = [
         View(
             "Synthèse",
             f"Bilan des clauses d'insertion — {period_text(period)}",
             summary,
             {},
-            f"{FOOTNOTE_PEOPLE} {NOT_STATED_NOTE}",
+            " ".join(
+                n
+                for n in (
+                    FOOTNOTE_PEOPLE,
+                    NOT_STATED_NOTE,
+                    rate_note(totals, report["by_territory"], "territory"),
+                )
+                if n
+            ),
             row_formats=summary_row_formats(summary),
         ),
         _view(
             "Par territoire",
             "Par territoire",
             with_total(report["by_territory"], totals, "territory"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_territory"], "territory"),
         ),
         _view(
             "Par programme",
             "Par programme (tous donneurs d'ordre confondus : ERBM, CSNE…)",
             with_total(programme_order(report["by_programme"], report), totals, "programme"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_programme"], "programme"),
         ),
         _view(
             "Par donneur d'ordre",
             "Par donneur d'ordre",
             with_total(report["by_donneur_ordre"], totals, "donneur_ordre"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_donneur_ordre"], "donneur_ordre"),
         ),
         _view(
             "Par opération",
             "Par opération",
             with_total(report["by_operation"], totals, "territory"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_operation"], "operation"),
         ),
         _view(
             "Par type de clause",
             "Par type de clause (une opération peut combiner plusieurs modalités)",
             with_total(_readable(report["by_clause_type"]), totals, "clause_type"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(_readable(report["by_clause_type"]), "clause_type"),
         ),
         _view(
             "Par modalité",

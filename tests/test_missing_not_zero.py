@@ -1,0 +1,117 @@
+"""Missing is not zero (issue 12, point 4): a realisation rate is computed only over the
+operations that have a stated forecast, and says so."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clausekit.cli import app
+
+from .conftest import territory_workbook
+
+runner = CliRunner()
+NARROW = "\u202f"
+
+
+def forecast_in_one_territory_only(folder: Path) -> Path:
+    """Territory A: OPA forecast 1000 h, realised 300 h in January and 200 h in February.
+    Territory B: OPB, no forecast stated, realised 700 h in January."""
+    territory_workbook(
+        folder,
+        "A",
+        [["A1", "Nom", "Prénom", "01/02/1990", "BRSA"]],
+        [
+            ["A1", "C1", "OPA", "E1", "CDI", "01/01/2025", "", "01/2025", "300"],
+            ["A1", "C1", "OPA", "E1", "CDI", "01/01/2025", "", "02/2025", "200"],
+        ],
+        [["OPA", "Voirie", "Ville d'Arras", "L2112-2", "1000"]],
+    )
+    territory_workbook(
+        folder,
+        "B",
+        [["B1", "Nom", "Prénom", "01/02/1980", ""]],
+        [["B1", "C2", "OPB", "E2", "CDD", "01/01/2025", "", "01/2025", "700"]],
+        [["OPB", "École", "Ville de Béthune", "L2112-2", ""]],
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    tmp = tmp_path_factory.mktemp("rates")
+    data = forecast_in_one_territory_only(tmp / "in")
+    out = tmp / "out"
+    result = runner.invoke(app, ["consolidate", str(data), "-o", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    return out, result.output
+
+
+def test_the_total_rate_is_over_the_operations_with_a_forecast(run: tuple[Path, str]) -> None:
+    out, _ = run
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    totals = report["totals"]
+    # by hand: 300 + 200 + 700 = 1200 h realised; only A's 500 h have a forecast (1000 h)
+    assert totals["hours_realised"] == 1200
+    assert totals["hours_forecast"] == 1000
+    assert totals["hours_realised_with_forecast"] == 500
+    assert totals["realisation_rate"] == 0.5  # 500 / 1000, not 1200 / 1000
+    territories = {t["territory"]: t for t in report["by_territory"]}
+    assert territories["A"]["realisation_rate"] == 0.5
+    assert territories["A"]["hours_realised_with_forecast"] == 500
+    assert territories["B"]["realisation_rate"] is None  # no forecast: « n.r. »
+    assert territories["B"]["hours_realised_with_forecast"] == 0
+    assert territories["B"]["hours_realised"] == 700
+    # both operations are « Autres » (no programme): the same 50 %
+    (autres,) = report["by_programme"]
+    assert autres["realisation_rate"] == 0.5
+    # the monthly cumulative rate too: January 300 / 1000, February 500 / 1000
+    monthly = {m["month"]: m for m in report["monthly"]}
+    assert monthly["2025-01"]["cumulative_hours"] == 1000  # 300 + 700
+    assert monthly["2025-01"]["cumulative_hours_with_forecast"] == 300
+    assert monthly["2025-01"]["cumulative_rate"] == 0.3
+    assert monthly["2025-02"]["cumulative_rate"] == 0.5
+
+
+def test_the_bilan_says_what_the_rate_is_computed_over(run: tuple[Path, str]) -> None:
+    out, _ = run
+    page = html.unescape((out / "bilan.html").read_text(encoding="utf-8"))
+    grid = re.search(r"<table>(.*?)</table>", page, flags=re.S)
+    assert grid is not None
+    row = re.search(r"<td>Taux de réalisation</td>(.*?)</tr>", grid.group(1), flags=re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+    assert cells == [f"50,0{NARROW}%", f"50,0{NARROW}%", "n.r."]  # Total, A, B
+    note = (
+        "taux calculé sur les opérations dont les heures prévues sont connues "
+        f"(ensemble : 500 h réalisées sur 1{NARROW}200)"
+    )
+    assert note in page
+    first_page = page.split("</section>")[0]
+    assert note in first_page
+
+
+def test_the_workbook_and_the_terminal_say_it_too(run: tuple[Path, str]) -> None:
+    from openpyxl import load_workbook
+
+    out, output = run
+    wb = load_workbook(out / "rapport.xlsx")
+    summary = {row[0]: row[1:4] for row in wb["Synthèse"].iter_rows(values_only=True) if row[0]}
+    assert summary["Taux de réalisation"] == (0.5, 0.5, "n.r.")
+    texts = [str(c) for row in wb["Synthèse"].iter_rows(values_only=True) for c in row if c]
+    assert any("500 h réalisées sur 1" in t and "heures prévues sont connues" in t for t in texts)
+    territory = list(wb["Par territoire"].iter_rows(min_row=3, values_only=True))
+    header = list(territory[0])
+    column = header.index("Heures réalisées (opérations avec heures prévues)")
+    by_name = {row[0]: row for row in territory[1:]}
+    assert by_name["A"][column] == 500
+    assert by_name["Ensemble"][column] == 500
+    assert by_name["Ensemble"][header.index("Taux de réalisation")] == 0.5
+    flat = " ".join(output.replace(NARROW, "_").split())  # the terminal wraps the note
+    assert "heures prévues sont connues" in flat
+    assert "500 h réalisées sur 1_200" in flat
