@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from clausekit.cli import app
 
 from .conftest import territory_workbook
 
+ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 NARROW = "\u202f"
 
@@ -115,3 +117,110 @@ def test_the_workbook_and_the_terminal_say_it_too(run: tuple[Path, str]) -> None
     flat = " ".join(output.replace(NARROW, "_").split())  # the terminal wraps the note
     assert "heures prévues sont connues" in flat
     assert "500 h réalisées sur 1_200" in flat
+
+
+DECLARED = """
+[territoires."A"]
+dossier = "exports/A"
+
+[territoires."B"]
+dossier = "exports/B"
+
+[territoires."C"]
+dossier = "exports/C"
+"""
+
+
+@pytest.fixture
+def declared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Three territories declared: A with a usable export (forecast_in_one_territory_only),
+    B whose folder holds nothing, C whose only export is not a spreadsheet at all."""
+    forecast_in_one_territory_only(tmp_path / "exports")
+    shutil.rmtree(tmp_path / "exports" / "B")
+    (tmp_path / "exports" / "B").mkdir()
+    (tmp_path / "exports" / "C").mkdir()
+    (tmp_path / "exports" / "C" / "export.xlsx").write_bytes(b"ceci n'est pas un classeur")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLAUSEKIT_CONFIG", raising=False)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    config = tmp_path / "clausekit.toml"
+    config.write_text(config.read_text(encoding="utf-8") + DECLARED, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_declared_territory_without_usable_data_keeps_its_row(declared: Path) -> None:
+    import jsonschema
+
+    result = runner.invoke(app, ["consolidate", "-o", "out"])
+    assert result.exit_code == 1, result.output  # C's file could not be used
+    report = json.loads((declared / "out" / "rapport.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "schemas" / "rapport.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    status = {d["territory"]: (d["status"], d["files"]) for d in report["territories_declared"]}
+    assert status == {"A": ("used", 1), "B": ("missing", 0), "C": ("unusable", 1)}
+    rows = {t["territory"]: t for t in report["by_territory"]}
+    assert list(rows) == ["A", "B", "C"]
+    assert rows["A"]["usable_export"] is True and rows["A"]["hours_realised"] == 500
+    for name in ("B", "C"):
+        assert rows[name]["usable_export"] is False
+        assert rows[name]["hours_realised"] is None  # not stated, never 0
+        assert rows[name]["participants"] is None
+    assert report["totals"]["hours_realised"] == 500  # A alone
+    page = html.unescape((declared / "out" / "bilan.html").read_text(encoding="utf-8"))
+    first = page.split("</section>")[0]
+    assert "<b>B</b> — aucun export trouvé" in first
+    assert "<b>C</b> — aucun export exploitable" in first
+    grid = re.search(r"<table>(.*?)</table>", first, flags=re.S)
+    assert grid is not None
+    heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", grid.group(1))
+    assert heads == [
+        "Indicateur",
+        "Total",
+        "A",
+        "B (aucun export exploitable)",
+        "C (aucun export exploitable)",
+    ]
+    hours = re.search(r"<td>Heures réalisées</td>(.*?)</tr>", grid.group(1), flags=re.S)
+    assert hours is not None
+    assert re.findall(r"<td[^>]*>(.*?)</td>", hours.group(1)) == ["500", "500", "n.r.", "n.r."]
+
+
+def test_the_workbook_keeps_the_declared_territory_row(declared: Path) -> None:
+    from openpyxl import load_workbook
+
+    runner.invoke(app, ["consolidate", "-o", "out"])
+    wb = load_workbook(declared / "out" / "rapport.xlsx")
+    rows = list(wb["Par territoire"].iter_rows(min_row=3, values_only=True))
+    header = list(rows[0])
+    by_name = {row[0]: row for row in rows[1:]}
+    b = by_name["B (aucun export exploitable)"]
+    assert b[header.index("Heures réalisées")] == "n.r."
+    assert b[header.index("Participants")] == "n.r."
+    assert by_name["Ensemble"][header.index("Heures réalisées")] == 500
+    summary = [row for row in wb["Synthèse"].iter_rows(values_only=True)]
+    assert summary[2][3:5] == ("B (aucun export exploitable)", "C (aucun export exploitable)")
+    lacking = "Territoire déclaré sans donnée utilisable"
+    texts = [str(row[1]) for row in summary if row[0] == lacking]
+    assert texts == [
+        "B : aucun export trouvé",
+        "C : aucun export exploitable (fichier illisible ou sans ligne acceptée)",
+    ]
+
+
+def test_a_masked_report_keeps_the_declared_territory_row(declared: Path) -> None:
+    result = runner.invoke(app, ["consolidate", "-o", "out", "--mask-below", "3"])
+    assert result.exit_code == 1, result.output
+    report = json.loads((declared / "out" / "rapport.json").read_text(encoding="utf-8"))
+    rows = {t["territory"]: t for t in report["by_territory"]}
+    assert rows["B"]["participants"] is None
+    assert rows["A"]["participants"] == "<3"  # A1 alone: masked
+
+
+def test_paths_given_declare_only_the_territories_they_take_in(declared: Path) -> None:
+    runner.invoke(app, ["consolidate", "exports/A", "-o", "one"])
+    report = json.loads((declared / "one" / "rapport.json").read_text(encoding="utf-8"))
+    assert [d["territory"] for d in report["territories_declared"]] == ["A"]
+    assert [t["territory"] for t in report["by_territory"]] == ["A"]
+    runner.invoke(app, ["consolidate", "exports", "-o", "all"])
+    report = json.loads((declared / "all" / "rapport.json").read_text(encoding="utf-8"))
+    assert [d["territory"] for d in report["territories_declared"]] == ["A", "B", "C"]

@@ -253,11 +253,27 @@ def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
         f"{escape(str(report['clausekit_version']))}, à partir des exports ABC Clauses de "
         f"{len(files)} territoire(s) :</p>"
         f'<ul class="sources">{"".join(items)}</ul>'
+        + _declared_without_data(report)
         + grids
         + f'<p class="note">{escape(FOOTNOTE_PEOPLE)} Parts : rapportées aux participants. '
         f"{escape(NOT_STATED_NOTE)}</p>"
         + _rate_note(rate_note(report["totals"], report["by_territory"], "territory"))
         + "</section>"
+    )
+
+
+def _declared_without_data(report: dict[str, Any]) -> str:
+    """The territories declared in clausekit.toml of which no data could be used."""
+    lacking = [d for d in report.get("territories_declared", []) if d["status"] != "used"]
+    if not lacking:
+        return ""
+    items = "".join(
+        f"<li><b>{escape(str(d['territory']))}</b> — {escape(d['label'])}</li>" for d in lacking
+    )
+    return (
+        '<p class="meta">Territoires déclarés (clausekit.toml) dont aucune donnée n\'a pu être '
+        "utilisée : leurs valeurs sont « n.r. », jamais 0.</p>"
+        f'<ul class="sources">{items}</ul>'
     )
 
 
@@ -634,6 +650,7 @@ def _quality_page(report: dict[str, Any]) -> str:
             rows,
         )
         + table(["Chiffres incomplets", "Nombre"], [[t, number(v, "count")] for t, v in incomplete])
+        + _declared_without_data(report)
         + '<p class="note">Les lignes rejetées ne sont pas comptées (leurs heures manquent aux '
         "totaux) : le détail, ligne par ligne, est dans rejets.csv et la feuille « Anomalies » "
         "de rapport.xlsx, jamais dans ce document.</p></div></section>"

@@ -287,6 +287,26 @@ def rate_note(
 
 
 UNNAMED = "(non renseigné)"
+NO_USABLE_EXPORT = "aucun export exploitable"
+
+
+def territory_name(row: dict[str, Any]) -> str:
+    """A territory as a reader sees it: a declared one without usable data says so."""
+    name = str(row["territory"] or UNNAMED)
+    return f"{name} ({NO_USABLE_EXPORT})" if row.get("usable_export") is False else name
+
+
+def territory_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of « Par territoire »: a declared territory without usable data named as
+    such, its values « n.r. » (never 0); the flags left to the JSON."""
+    out = []
+    for record in records:
+        shown = {k: v for k, v in record.items() if k not in ("usable_export", "status")}
+        if record.get("usable_export") is False:
+            shown = {k: NOT_STATED for k in shown}
+            shown["territory"] = territory_name(record)
+        out.append(shown)
+    return out
 
 
 def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:
@@ -295,7 +315,7 @@ def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[A
     year has no rate of its own: the rate is the cumulative's."""
     territories = report["by_territory"]
     monthly_run = report.get("year_to_date") is not None
-    header = ["Indicateur", "Total", *(str(t["territory"]) for t in territories)]
+    header = ["Indicateur", "Total", *(territory_name(t) for t in territories)]
     rows = [
         (
             text,
@@ -342,6 +362,14 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
             AGE_REFERENCE_LABELS.get(settings["age_reference"], settings["age_reference"]),
         ),
         ("Heures minimum pour être participant", settings["min_hours_participant"]),
+        *(
+            (
+                "Territoire déclaré sans donnée utilisable",
+                f"{d['territory']} : {d['label']}",
+            )
+            for d in report.get("territories_declared", [])
+            if d["status"] != "used"
+        ),
         ("Feuilles lues", len(sources)),
         ("Lignes lues", sum(s["rows_read"] for s in sources)),
         ("Lignes rejetées", sum(s["rows_rejected"] for s in sources)),
@@ -516,7 +544,7 @@ def views(
         _view(
             "Par territoire",
             "Par territoire",
-            with_total(report["by_territory"], totals, "territory"),
+            with_total(territory_rows(report["by_territory"]), totals, "territory"),
             people_and_rates(report["by_territory"], "territory"),
         ),
         _view(
