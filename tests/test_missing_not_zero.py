@@ -224,3 +224,40 @@ def test_paths_given_declare_only_the_territories_they_take_in(declared: Path) -
     runner.invoke(app, ["consolidate", "exports", "-o", "all"])
     report = json.loads((declared / "all" / "rapport.json").read_text(encoding="utf-8"))
     assert [d["territory"] for d in report["territories_declared"]] == ["A", "B", "C"]
+
+
+def test_the_quality_box_gives_the_hours_of_the_rejected_rows(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    territory_workbook(
+        tmp_path / "in",
+        "A",
+        [["A1", "Nom", "Prénom", "01/02/1990", "BRSA"]],
+        [
+            ["A1", "C1", "OPA", "E1", "CDI", "01/01/2025", "", "01/2025", "300"],
+            ["", "C2", "OPA", "E1", "CDI", "01/01/2025", "", "01/2025", "40"],  # no person
+            ["A1", "C3", "OPA", "E1", "CDI", "01/01/2025", "", "01/2025", "quarante"],
+            ["A1", "C4", "OPA", "E1", "CDI", "32/13/2025", "", "01/2025", "25"],  # bad date
+        ],
+        [["OPA", "Voirie", "Ville d'Arras", "L2112-2", "1000"]],
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["consolidate", str(tmp_path / "in"), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    contracts = next(s for s in report["sources"] if s["sheet"] == "Contrats")
+    assert contracts["rows_rejected"] == 3
+    assert contracts["hours_rejected"] == 65  # 40 + 25; « quarante » cannot be read
+    assert report["totals"]["hours_realised"] == 300
+    page = html.unescape((out / "bilan.html").read_text(encoding="utf-8"))
+    quality = page.split("Qualité des données")[-1]
+    row = re.search(r"<td>A</td>(.*?)</tr>", quality, flags=re.S)
+    assert row is not None
+    # lines read (1 + 4 + 1), accepted, rejected, hours of the rejected, skipped, errors…
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[:5] == ["6", "3", "3", "65", "0"]
+    wb = load_workbook(out / "rapport.xlsx")
+    rows = list(wb["Qualité"].iter_rows(min_row=3, values_only=True))
+    header = list(rows[0])
+    sheet = next(r for r in rows[1:] if r[header.index("Feuille")] == "Contrats")
+    assert sheet[header.index("Heures des lignes rejetées")] == 65
+    assert "3 rejetées (65 h non comptées)" in " ".join(result.output.split())

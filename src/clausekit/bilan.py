@@ -600,6 +600,7 @@ def _method_page(report: dict[str, Any]) -> str:
 
 def _quality_page(report: dict[str, Any]) -> str:
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    hours: dict[str, float] = defaultdict(float)
     territory_of: dict[str, str] = {}
     for s in report["sources"]:
         territory = str(s.get("territory") or "(sans territoire)")
@@ -607,6 +608,7 @@ def _quality_page(report: dict[str, Any]) -> str:
         counts = per[territory]
         for i, key in enumerate(("rows_read", "rows_accepted", "rows_rejected", "rows_skipped")):
             counts[i] += int(s[key])
+        hours[territory] += float(s.get("hours_rejected") or 0)
     issues: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for issue in report["issues"]:
         territory = territory_of.get(issue.get("file") or "", "(ensemble)")
@@ -614,7 +616,9 @@ def _quality_page(report: dict[str, Any]) -> str:
     rows = [
         [
             t,
-            *(number(c, "count") for c in per[t]),
+            *(number(c, "count") for c in per[t][:3]),
+            number(hours[t], "hours"),
+            number(per[t][3], "count"),
             number(issues[t][0], "count"),
             number(issues[t][1], "count"),
         ]
@@ -643,6 +647,7 @@ def _quality_page(report: dict[str, Any]) -> str:
                 "Lignes lues",
                 "acceptées",
                 "rejetées",
+                "heures des lignes rejetées",
                 "ignorées",
                 "erreurs",
                 "avertissements",
@@ -651,9 +656,10 @@ def _quality_page(report: dict[str, Any]) -> str:
         )
         + table(["Chiffres incomplets", "Nombre"], [[t, number(v, "count")] for t, v in incomplete])
         + _declared_without_data(report)
-        + '<p class="note">Les lignes rejetées ne sont pas comptées (leurs heures manquent aux '
-        "totaux) : le détail, ligne par ligne, est dans rejets.csv et la feuille « Anomalies » "
-        "de rapport.xlsx, jamais dans ce document.</p></div></section>"
+        + '<p class="note">Les lignes rejetées ne sont pas comptées : leurs heures (celles qui '
+        "ont pu être lues) manquent aux totaux. Le détail, ligne par ligne, est dans "
+        "rejets.csv et la feuille « Anomalies » de rapport.xlsx, jamais dans ce document."
+        "</p></div></section>"
     )
 
 

@@ -77,6 +77,7 @@ class CheckResult:
                     "rows_accepted": v.rows_accepted,
                     "rows_rejected": v.rows_rejected,
                     "rows_skipped": v.rows_skipped,
+                    "hours_rejected": v.hours_rejected,
                 }
             )
         return out

@@ -134,9 +134,11 @@ def closing_summary(result: Any, out_dir: Path) -> list[str]:
     read = sum(s["rows_read"] for s in sources)
     rejected = sum(s["rows_rejected"] for s in sources)
     skipped = sum(s["rows_skipped"] for s in sources)
+    hours = sum(s.get("hours_rejected") or 0 for s in sources)
+    carried = f" ({grid_cell(hours, 'hours')} h non comptées)" if hours else ""
     lines = [
-        f"Lignes : {read} lues, {read - rejected - skipped} acceptées, {rejected} rejetées, "
-        f"{skipped} ignorées (lignes vides ou de total)."
+        f"Lignes : {read} lues, {read - rejected - skipped} acceptées, {rejected} rejetées"
+        f"{carried}, {skipped} ignorées (lignes vides ou de total)."
     ]
     issues = result.checked.issues
     errors = [i for i in issues if i.severity == "error"]
@@ -162,6 +164,13 @@ def closing_summary(result: Any, out_dir: Path) -> list[str]:
     empty = sorted({s["territory"] for s in sources} - used)
     if empty:
         lines.append("Territoires sans table exploitable : " + ", ".join(empty) + ".")
+    lacking = [d for d in report.get("territories_declared", []) if d["status"] == "missing"]
+    if lacking:
+        lines.append(
+            "Territoires déclarés sans export trouvé : "
+            + ", ".join(d["territory"] for d in lacking)
+            + "."
+        )
     for name in result.checked.unreadable:
         lines.append(f"Fichier illisible : {Path(name).name}.")
     if rejected or errors or matters:

@@ -42,6 +42,7 @@ LABELS = {
     "rows_accepted": "Lignes acceptées",
     "rows_rejected": "Lignes rejetées",
     "rows_skipped": "Lignes ignorées",
+    "hours_rejected": "Heures des lignes rejetées",
     "code": "Code",
     "severity": "Gravité",
     "row": "Ligne",
@@ -67,6 +68,7 @@ FORMATS = {
     "hours_forecast": "#,##0.00",
     "hours_realised": "#,##0.00",
     "cumulative_hours": "#,##0.00",
+    "hours_rejected": "#,##0.00",
     "hours_realised_with_forecast": "#,##0.00",
     "cumulative_hours_with_forecast": "#,##0.00",
     "realisation_rate": "0.0%",
@@ -373,6 +375,10 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
         ("Feuilles lues", len(sources)),
         ("Lignes lues", sum(s["rows_read"] for s in sources)),
         ("Lignes rejetées", sum(s["rows_rejected"] for s in sources)),
+        (
+            "Heures des lignes rejetées (non comptées)",
+            round(sum(s.get("hours_rejected") or 0 for s in sources), 2),
+        ),
         ("Participants sans âge connu", quality.get("participants_age_unknown")),
         (
             "Participants absents des tables participants",
@@ -494,6 +500,7 @@ def _sources(report: dict[str, Any]) -> list[dict[str, Any]]:
         "rows_read",
         "rows_accepted",
         "rows_rejected",
+        "hours_rejected",
         "rows_skipped",
     )
     return _readable([{k: s.get(k) for k in keys} for s in report["sources"]])
