@@ -21,6 +21,7 @@ from clausekit import labels, svgchart
 from clausekit.report import (
     EXIT_LABELS,
     FOOTNOTE_PEOPLE,
+    MONTH_SHORT,
     MONTHS,
     NOT_AVAILABLE,
     NOT_STATED,
@@ -28,26 +29,13 @@ from clausekit.report import (
     grid,
     month_words,
     period_words,
+    programme_of_operations,
     programme_order,
     rate_note,
     share,
 )
 
 TITLE = "Bilan des clauses sociales d'insertion"
-MONTH_SHORT = (
-    "janv.",
-    "févr.",
-    "mars",
-    "avr.",
-    "mai",
-    "juin",
-    "juil.",
-    "août",
-    "sept.",
-    "oct.",
-    "nov.",
-    "déc.",
-)
 NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
 
 CSS = """
@@ -423,23 +411,6 @@ def _exits_page(report: dict[str, Any]) -> str:
     )
 
 
-def _programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
-    """(territory, operation id) → programme, from the contracting authority's name."""
-    import pandas as pd
-
-    from clausekit.indicators import programmes
-    from clausekit.settings import Settings
-
-    named = report["settings"].get("programmes", {})
-    settings = Settings(programmes=tuple((k, tuple(v)) for k, v in named.items()))
-    ops = report["by_operation"]
-    found = programmes(pd.Series([o["donneur_ordre"] for o in ops], dtype="string"), settings)
-    return {
-        (o["territory"], o["operation_id"]): str(p)
-        for o, p in zip(ops, found.tolist(), strict=True)
-    }
-
-
 def _monthly_page(report: dict[str, Any]) -> str:
     months = sorted({r["month"] for r in report["monthly"]})
     if not months:
@@ -450,7 +421,7 @@ def _monthly_page(report: dict[str, Any]) -> str:
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in report["monthly_by_programme"]:
         series[str(r["programme"])].append(r)
-    of_op = _programme_of_operations(report)
+    of_op = programme_of_operations(report)
     ops: dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]] = defaultdict(dict)
     for r in report["monthly_by_operation"]:
         programme = of_op.get((r["territory"], r["operation_id"]))

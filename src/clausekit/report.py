@@ -3,7 +3,7 @@ xlsx, csv, markdown and terminal renderings all share."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -446,13 +446,146 @@ def with_total(
     return [*records, total]
 
 
+MONTH_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+
+
+def programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
+    """(territory, operation id) → programme, from the contracting authority's name."""
+    from clausekit.indicators import programmes
+    from clausekit.settings import Settings
+
+    named = report["settings"].get("programmes", {})
+    settings = Settings(programmes=tuple((k, tuple(v)) for k, v in named.items()))
+    ops = report["by_operation"]
+    found = programmes(pd.Series([o["donneur_ordre"] for o in ops], dtype="string"), settings)
+    return {
+        (o["territory"], o["operation_id"]): str(p)
+        for o, p in zip(ops, found.tolist(), strict=True)
+    }
+
+
+def programme_rank(report: dict[str, Any]) -> Callable[[Any], int]:
+    """The place of a programme: those of the settings first, in their order (ERBM, CSNE),
+    any other after them, « Autres » last."""
+    names = list(report["settings"].get("programmes", {}))
+
+    def rank(name: Any) -> int:
+        if name in names:
+            return names.index(name)
+        return len(names) + 1 if name == OTHER_PROGRAMME else len(names)
+
+    return rank
+
+
+OTHER_PROGRAMME = "Autres"
+GRID_HOURS = "#,##0"
+
+
+def _monthly_grid(
+    rows: list[dict[str, Any]],
+    label_of: Callable[[dict[str, Any]], tuple[Any, ...]],
+    sort_key: Callable[[tuple[Any, ...]], Any],
+    label_columns: list[str],
+) -> tuple[pd.DataFrame, list[str | None]]:
+    """Groups × months: for each group its hours per month, their cumulative and the share
+    of its forecast the cumulative reaches (« n.r. » without a forecast); a Total column."""
+    months = sorted({r["month"] for r in rows})
+    heads = [f"{MONTH_SHORT[int(m[5:]) - 1]} {m[:4]}" for m in months]
+    groups: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(label_of(r), {})[r["month"]] = r
+    records: list[list[Any]] = []
+    formats: list[str | None] = []
+    for key in sorted(groups, key=sort_key):
+        per = groups[key]
+        forecast = next(iter(per.values())).get("hours_forecast") or 0
+        hours = [per[m]["hours_realised"] if m in per else 0.0 for m in months]
+        cumulative = [per[m]["cumulative_hours"] if m in per else None for m in months]
+        rates = [
+            NOT_STATED
+            if m not in per or per[m]["cumulative_rate"] is None
+            else per[m]["cumulative_rate"]
+            for m in months
+        ]
+        planned = f"{hours_words(forecast)} h" if forecast else "non renseignées"
+        records += [
+            [*key, "Heures réalisées", *hours, round(sum(hours), 2)],
+            [*key, "Heures cumulées", *cumulative, None],
+            [*key, f"% des heures prévues ({planned})", *rates, None],
+        ]
+        formats += [GRID_HOURS, GRID_HOURS, "0.0%"]
+    frame = pd.DataFrame(records, columns=[*label_columns, "Indicateur", *heads, "Total"])
+    return frame, formats
+
+
+def monthly_grid_views(report: dict[str, Any]) -> list[View]:
+    """The monthly follow-up as grids, programme × months and operation × months (on the
+    cumulative since January in a monthly run): ERBM and CSNE first, « Autres » last."""
+    source = {**report, **report.get("year_to_date", {})}
+    rank = programme_rank(report)
+    period = period_words(source["period"])
+    of_op = programme_of_operations(source)
+    note = (
+        "Heures par mois travaillé ; cumul depuis le début de la période ; part des heures "
+        "prévues atteinte par le cumul, sur les seules opérations dont les heures prévues sont "
+        f"connues. {NOT_STATED_NOTE}"
+    )
+    programmes, programme_formats = _monthly_grid(
+        source["monthly_by_programme"],
+        lambda r: (r["programme"],),
+        lambda k: (rank(k[0]), str(k[0])),
+        ["Programme"],
+    )
+
+    def operation(r: dict[str, Any]) -> tuple[Any, ...]:
+        programme = of_op.get((r["territory"], r["operation_id"]), OTHER_PROGRAMME)
+        label = r["operation"] or r["operation_id"] or UNNAMED
+        name = f"{label} ({r['territory']})" if r["territory"] else str(label)
+        return (programme, name)
+
+    operations, operation_formats = _monthly_grid(
+        source["monthly_by_operation"],
+        operation,
+        lambda k: (rank(k[0]), str(k[0]), str(k[1])),
+        ["Programme", "Opération"],
+    )
+    return [
+        View(
+            "Mensuel programme",
+            f"Suivi mensuel par programme — {period}",
+            programmes,
+            {},
+            note,
+            row_formats=programme_formats,
+        ),
+        View(
+            "Mensuel opération",
+            f"Suivi mensuel par opération — {period}",
+            operations,
+            {},
+            note,
+            row_formats=operation_formats,
+        ),
+    ]
+
+
 def programme_order(records: list[dict[str, Any]], report: dict[str, Any]) -> list[dict[str, Any]]:
     """Programmes in the order of the settings (ERBM, CSNE…), « Autres » last."""
-    names = list(report["settings"].get("programmes", {}))
-    return sorted(
-        records,
-        key=lambda r: names.index(r["programme"]) if r["programme"] in names else len(names),
-    )
+    rank = programme_rank(report)
+    return sorted(records, key=lambda r: (rank(r["programme"]), str(r["programme"])))
 
 
 def _publics(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -618,12 +751,7 @@ def views(
                 "Heures",
             ),
         ),
-        _view(
-            "Mensuel programme",
-            "Suivi mensuel par programme",
-            programme_order(report["monthly_by_programme"], report),
-        ),
-        _view("Mensuel opération", "Suivi mensuel par opération", report["monthly_by_operation"]),
+        *monthly_grid_views(report),
         _view("Mensuel territoire", "Suivi mensuel par territoire", report["monthly_by_territory"]),
         _view(
             "Mensuel donneur",
