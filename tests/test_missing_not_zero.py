@@ -177,8 +177,8 @@ def test_a_declared_territory_without_usable_data_keeps_its_row(declared: Path) 
         "Indicateur",
         "Total",
         "A",
-        "B (aucun export exploitable)",
-        "C (aucun export exploitable)",
+        "B<br>aucun export<br>exploitable",
+        "C<br>aucun export<br>exploitable",
     ]
     hours = re.search(r"<td>Heures réalisées</td>(.*?)</tr>", grid.group(1), flags=re.S)
     assert hours is not None

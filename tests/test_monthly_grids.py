@@ -85,16 +85,16 @@ def test_programme_by_month_grid(out: Path) -> None:
 
 def test_operation_by_month_grid(out: Path) -> None:
     rows = sheet(out, "Mensuel opération")
-    assert rows[0][:3] == ("Programme", "Opération", "Indicateur")
+    assert rows[0][:4] == ("Programme", "Territoire", "Opération", "Indicateur")
     body = [r for r in rows[1:] if r[0]][:9]
-    assert [r[:3] for r in body[::3]] == [
-        ("ERBM", "Voirie (Artois)", "Heures réalisées"),
-        ("CSNE", "Écluse (Artois)", "Heures réalisées"),
-        ("Autres", "École (Béthune)", "Heures réalisées"),
+    assert [r[:4] for r in body[::3]] == [
+        ("ERBM", "Artois", "Voirie", "Heures réalisées"),
+        ("CSNE", "Artois", "Écluse", "Heures réalisées"),
+        ("Autres", "Béthune", "École", "Heures réalisées"),
     ]
-    assert body[3][3:] == (300, 200, 500)
-    assert body[5][3:] == (0.3, 0.5, None)
-    assert body[8][3:] == ("n.r.", "n.r.", None)
+    assert body[3][4:] == (300, 200, 500)
+    assert body[5][4:] == (0.3, 0.5, None)
+    assert body[8][4:] == ("n.r.", "n.r.", None)
 
 
 def test_programmes_are_listed_erbm_csne_then_others(out: Path) -> None:

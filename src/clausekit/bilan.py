@@ -23,6 +23,7 @@ from clausekit.report import (
     FOOTNOTE_PEOPLE,
     MONTH_SHORT,
     MONTHS,
+    NO_USABLE_EXPORT,
     NOT_AVAILABLE,
     NOT_STATED,
     NOT_STATED_NOTE,
@@ -67,7 +68,8 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 0.5pt solid #9a9a9a; padding: 1.2mm 1.4mm; vertical-align: top; }
 th { background: #1f4e78; color: #fff; font-weight: bold; text-align: left; }
-td.n, th.n { text-align: right; white-space: nowrap; }
+td.n, th.n { text-align: right; }
+td.n { white-space: nowrap; }
 tr.total td { font-weight: bold; background: #eef3f8; }
 tr.share td { color: #1f4e78; font-style: italic; }
 table.months { font-size: 7pt; }
@@ -117,6 +119,11 @@ def month_short(month: str, years: bool) -> str:
 # --------------------------------------------------------------------------- html pieces
 
 
+def _lines(text: str) -> str:
+    """Text for a cell, its line breaks kept."""
+    return "<br>".join(escape(part) for part in text.split("\n"))
+
+
 def table(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
@@ -126,7 +133,7 @@ def table(
 ) -> str:
     """A table: ``rows`` already formatted; columns from ``numeric_from`` right-aligned."""
     heads = "".join(
-        f'<th class="n">{escape(h)}</th>' if i >= numeric_from else f"<th>{escape(h)}</th>"
+        f'<th class="n">{_lines(h)}</th>' if i >= numeric_from else f"<th>{_lines(h)}</th>"
         for i, h in enumerate(header)
     )
     body = []
@@ -202,6 +209,8 @@ def document_period(report: dict[str, Any]) -> str:
 def _grid(report: dict[str, Any]) -> str:
     """Page 1's grid: indicators × territories, total first, shares in italics."""
     header, rows = grid(report)
+    # a declared territory without data: its name, then why, on two short lines
+    header = [h.replace(f" ({NO_USABLE_EXPORT})", "\naucun export\nexploitable") for h in header]
     grid_rows = [
         [
             text,
@@ -618,7 +627,7 @@ def _quality_page(report: dict[str, Any]) -> str:
                 "Lignes lues",
                 "acceptées",
                 "rejetées",
-                "heures des lignes rejetées",
+                "heures rejetées",
                 "ignorées",
                 "erreurs",
                 "avertissements",

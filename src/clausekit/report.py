@@ -539,9 +539,8 @@ def monthly_grid_views(report: dict[str, Any]) -> list[View]:
     period = period_words(source["period"])
     of_op = programme_of_operations(source)
     note = (
-        "Heures par mois travaillé ; cumul depuis le début de la période ; part des heures "
-        "prévues atteinte par le cumul, sur les seules opérations dont les heures prévues sont "
-        f"connues. {NOT_STATED_NOTE}"
+        "Cumul depuis le début de la période ; % : cumul des opérations dont les heures "
+        "prévues sont connues, rapporté à ces heures. n.r. : non renseigné."
     )
     programmes, programme_formats = _monthly_grid(
         source["monthly_by_programme"],
@@ -553,14 +552,13 @@ def monthly_grid_views(report: dict[str, Any]) -> list[View]:
     def operation(r: dict[str, Any]) -> tuple[Any, ...]:
         programme = of_op.get((r["territory"], r["operation_id"]), OTHER_PROGRAMME)
         label = r["operation"] or r["operation_id"] or UNNAMED
-        name = f"{label} ({r['territory']})" if r["territory"] else str(label)
-        return (programme, name)
+        return (programme, r["territory"] or UNNAMED, label)
 
     operations, operation_formats = _monthly_grid(
         source["monthly_by_operation"],
         operation,
-        lambda k: (rank(k[0]), str(k[0]), str(k[1])),
-        ["Programme", "Opération"],
+        lambda k: (rank(k[0]), str(k[0]), str(k[1]), str(k[2])),
+        ["Programme", "Territoire", "Opération"],
     )
     return [
         View(
