@@ -234,9 +234,11 @@ def test_missing_is_not_zero_in_the_workbook(small: Path) -> None:
     summary = {row[0]: row[1:4] for row in wb["Synthèse"].iter_rows(min_row=4, values_only=True)}
     assert summary["Heures prévisionnelles"] == (400, 400, "n.r.")  # Total, Artois, Béthune
     assert summary["Taux de réalisation"][2] == "n.r."
-    territory = {
-        row[0]: row[1:4] for row in wb["Par territoire"].iter_rows(min_row=4, values_only=True)
-    }
+    rows = list(wb["Par territoire"].iter_rows(min_row=3, values_only=True))
+    names = list(rows[0])
+    wanted = [names.index(h) for h in ("Heures prévisionnelles", "Heures réalisées")]
+    wanted.append(names.index("Taux de réalisation"))
+    territory = {row[0]: tuple(row[i] for i in wanted) for row in rows[1:]}
     assert territory["Béthune"] == ("n.r.", 70, "n.r.")  # forecast, realised, rate
     assert territory["Artois"] == (400, 180, 0.45)
     notes = [c for row in wb["Par territoire"].iter_rows(values_only=True) for c in row if c]

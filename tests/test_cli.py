@@ -131,7 +131,7 @@ def test_report_xlsx_has_one_sheet_per_table_and_native_charts(run: tuple[Path, 
     assert ws.freeze_panes == "A4"
     assert ws["A3"].value == "Territoire"
     assert ws["A3"].font.bold
-    assert ws.auto_filter.ref == "A3:L6"  # not the total row (A7)
+    assert ws.auto_filter.ref == "A3:M6"  # not the total row (A7)
     assert ws["A7"].value == "Ensemble"
     assert ws.page_setup.orientation == "landscape"
     assert ws["B4"].number_format == "#,##0.00"
@@ -242,7 +242,7 @@ def test_csv_and_markdown_formats(tmp_path: Path) -> None:
     assert "| Taux de réalisation | " in markdown
     # French Excel reads the numbers: decimal comma, rates in %, no thousands separator
     rows = [line.split(";") for line in territory.splitlines()]
-    assert rows[1][:4] == ["Artois", "16270,00", "15569,33", "95,7%"]
+    assert rows[1][:5] == ["Artois", "16270,00", "15569,33", "15569,33", "95,7%"]
     bad = runner.invoke(app, ["consolidate", str(SAMPLES), "-o", str(out), "-f", "docx"])
     assert bad.exit_code == 2
     assert "Format « docx » inconnu" in bad.output

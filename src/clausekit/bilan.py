@@ -21,32 +21,22 @@ from clausekit import labels, svgchart
 from clausekit.report import (
     EXIT_LABELS,
     FOOTNOTE_PEOPLE,
+    MONTH_SHORT,
     MONTHS,
+    NO_USABLE_EXPORT,
     NOT_AVAILABLE,
     NOT_STATED,
     NOT_STATED_NOTE,
     grid,
     month_words,
     period_words,
+    programme_of_operations,
     programme_order,
+    rate_note,
     share,
 )
 
 TITLE = "Bilan des clauses sociales d'insertion"
-MONTH_SHORT = (
-    "janv.",
-    "févr.",
-    "mars",
-    "avr.",
-    "mai",
-    "juin",
-    "juil.",
-    "août",
-    "sept.",
-    "oct.",
-    "nov.",
-    "déc.",
-)
 NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
 
 CSS = """
@@ -78,7 +68,8 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 0.5pt solid #9a9a9a; padding: 1.2mm 1.4mm; vertical-align: top; }
 th { background: #1f4e78; color: #fff; font-weight: bold; text-align: left; }
-td.n, th.n { text-align: right; white-space: nowrap; }
+td.n, th.n { text-align: right; }
+td.n { white-space: nowrap; }
 tr.total td { font-weight: bold; background: #eef3f8; }
 tr.share td { color: #1f4e78; font-style: italic; }
 table.months { font-size: 7pt; }
@@ -128,6 +119,11 @@ def month_short(month: str, years: bool) -> str:
 # --------------------------------------------------------------------------- html pieces
 
 
+def _lines(text: str) -> str:
+    """Text for a cell, its line breaks kept."""
+    return "<br>".join(escape(part) for part in text.split("\n"))
+
+
 def table(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
@@ -137,7 +133,7 @@ def table(
 ) -> str:
     """A table: ``rows`` already formatted; columns from ``numeric_from`` right-aligned."""
     heads = "".join(
-        f'<th class="n">{escape(h)}</th>' if i >= numeric_from else f"<th>{escape(h)}</th>"
+        f'<th class="n">{_lines(h)}</th>' if i >= numeric_from else f"<th>{_lines(h)}</th>"
         for i, h in enumerate(header)
     )
     body = []
@@ -200,6 +196,8 @@ def document_period(report: dict[str, Any]) -> str:
 def _grid(report: dict[str, Any]) -> str:
     """Page 1's grid: indicators × territories, total first, shares in italics."""
     header, rows = grid(report)
+    # a declared territory without data: its name, then why, on two short lines
+    header = [h.replace(f" ({NO_USABLE_EXPORT})", "\naucun export\nexploitable") for h in header]
     grid_rows = [
         [
             text,
@@ -245,10 +243,27 @@ def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
         f"{escape(str(report['clausekit_version']))}, à partir des exports ABC Clauses de "
         f"{len(files)} territoire(s) :</p>"
         f'<ul class="sources">{"".join(items)}</ul>'
+        + _declared_without_data(report)
         + grids
         + f'<p class="note">{escape(FOOTNOTE_PEOPLE)} Parts : rapportées aux participants. '
         f"{escape(NOT_STATED_NOTE)}</p>"
-        "</section>"
+        + _rate_note(rate_note(report["totals"], report["by_territory"], "territory"))
+        + "</section>"
+    )
+
+
+def _declared_without_data(report: dict[str, Any]) -> str:
+    """The territories declared in clausekit.toml of which no data could be used."""
+    lacking = [d for d in report.get("territories_declared", []) if d["status"] != "used"]
+    if not lacking:
+        return ""
+    items = "".join(
+        f"<li><b>{escape(str(d['territory']))}</b> — {escape(d['label'])}</li>" for d in lacking
+    )
+    return (
+        '<p class="meta">Territoires déclarés (clausekit.toml) dont aucune donnée n\'a pu être '
+        "utilisée : leurs valeurs sont « n.r. », jamais 0.</p>"
+        f'<ul class="sources">{items}</ul>'
     )
 
 
@@ -276,10 +291,20 @@ def _hours_page(report: dict[str, Any]) -> str:
             totals,
         )
         + chart_o
-        + f'<p class="note">Taux : heures réalisées rapportées aux heures prévues. '
-        f"{escape(NOT_STATED_NOTE)}</p>"
-        "</section>"
+        + '<p class="note">Taux : heures réalisées rapportées aux heures prévues, sur les seules '
+        f"opérations dont les heures prévues sont connues. {escape(NOT_STATED_NOTE)}</p>"
+        + _rate_note(
+            rate_note(
+                totals, [*programmes, *report["by_donneur_ordre"]], "programme", "donneur_ordre"
+            )
+        )
+        + "</section>"
     )
+
+
+def _rate_note(text: str | None) -> str:
+    """What the rates are computed over, when some hours have no forecast."""
+    return f'<p class="note">{escape(text)}</p>' if text else ""
 
 
 def _hours_chart(by: str, names: list[str], rows: list[dict[str, Any]]) -> str:
@@ -388,23 +413,6 @@ def _exits_page(report: dict[str, Any]) -> str:
     )
 
 
-def _programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
-    """(territory, operation id) → programme, from the contracting authority's name."""
-    import pandas as pd
-
-    from clausekit.indicators import programmes
-    from clausekit.settings import Settings
-
-    named = report["settings"].get("programmes", {})
-    settings = Settings(programmes=tuple((k, tuple(v)) for k, v in named.items()))
-    ops = report["by_operation"]
-    found = programmes(pd.Series([o["donneur_ordre"] for o in ops], dtype="string"), settings)
-    return {
-        (o["territory"], o["operation_id"]): str(p)
-        for o, p in zip(ops, found.tolist(), strict=True)
-    }
-
-
 def _monthly_page(report: dict[str, Any]) -> str:
     months = sorted({r["month"] for r in report["monthly"]})
     if not months:
@@ -415,7 +423,7 @@ def _monthly_page(report: dict[str, Any]) -> str:
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in report["monthly_by_programme"]:
         series[str(r["programme"])].append(r)
-    of_op = _programme_of_operations(report)
+    of_op = programme_of_operations(report)
     ops: dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]] = defaultdict(dict)
     for r in report["monthly_by_operation"]:
         programme = of_op.get((r["territory"], r["operation_id"]))
@@ -447,6 +455,20 @@ def _monthly_page(report: dict[str, Any]) -> str:
         parts.append('<div class="programme">')
         parts.append(f"<h3>{escape(programme)} — heures prévues : {number(planned, 'hours')}</h3>")
         parts.append(table(["", *heads, "Total"], grid_rows, css="months"))
+        if rows and planned is not None:
+            last = rows[-1]
+            parts.append(
+                _rate_note(
+                    rate_note(
+                        {
+                            "hours_realised": last["cumulative_hours"],
+                            "hours_realised_with_forecast": last.get(
+                                "cumulative_hours_with_forecast"
+                            ),
+                        }
+                    )
+                )
+            )
         op_rows, classes = [], []
         for (territory, op_id, label), values in sorted(ops[programme].items(), key=str):
             per = {v["month"]: v["hours_realised"] for v in values}
@@ -551,6 +573,7 @@ def _method_page(report: dict[str, Any]) -> str:
 
 def _quality_page(report: dict[str, Any]) -> str:
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    hours: dict[str, float] = defaultdict(float)
     territory_of: dict[str, str] = {}
     for s in report["sources"]:
         territory = str(s.get("territory") or "(sans territoire)")
@@ -558,6 +581,7 @@ def _quality_page(report: dict[str, Any]) -> str:
         counts = per[territory]
         for i, key in enumerate(("rows_read", "rows_accepted", "rows_rejected", "rows_skipped")):
             counts[i] += int(s[key])
+        hours[territory] += float(s.get("hours_rejected") or 0)
     issues: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for issue in report["issues"]:
         territory = territory_of.get(issue.get("file") or "", "(ensemble)")
@@ -565,7 +589,9 @@ def _quality_page(report: dict[str, Any]) -> str:
     rows = [
         [
             t,
-            *(number(c, "count") for c in per[t]),
+            *(number(c, "count") for c in per[t][:3]),
+            number(hours[t], "hours"),
+            number(per[t][3], "count"),
             number(issues[t][0], "count"),
             number(issues[t][1], "count"),
         ]
@@ -594,6 +620,7 @@ def _quality_page(report: dict[str, Any]) -> str:
                 "Lignes lues",
                 "acceptées",
                 "rejetées",
+                "heures rejetées",
                 "ignorées",
                 "erreurs",
                 "avertissements",
@@ -601,9 +628,11 @@ def _quality_page(report: dict[str, Any]) -> str:
             rows,
         )
         + table(["Chiffres incomplets", "Nombre"], [[t, number(v, "count")] for t, v in incomplete])
-        + '<p class="note">Les lignes rejetées ne sont pas comptées (leurs heures manquent aux '
-        "totaux) : le détail, ligne par ligne, est dans rejets.csv et la feuille « Anomalies » "
-        "de rapport.xlsx, jamais dans ce document.</p></div></section>"
+        + _declared_without_data(report)
+        + '<p class="note">Les lignes rejetées ne sont pas comptées : leurs heures (celles qui '
+        "ont pu être lues) manquent aux totaux. Le détail, ligne par ligne, est dans "
+        "rejets.csv et la feuille « Anomalies » de rapport.xlsx, jamais dans ce document."
+        "</p></div></section>"
     )
 
 

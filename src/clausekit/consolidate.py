@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ class CheckResult:
                     "rows_accepted": v.rows_accepted,
                     "rows_rejected": v.rows_rejected,
                     "rows_skipped": v.rows_skipped,
+                    "hours_rejected": v.hours_rejected,
                 }
             )
         return out
@@ -196,9 +198,13 @@ def build_report(
     secret: bytes | None = None,
     ignored: tuple[tuple[Path, str], ...] = (),
     release: bool = False,
+    declared: tuple[str, ...] = (),
+    territory_of: Callable[[Path], str | None] | None = None,
 ) -> tuple[dict[str, Any], list[Issue]]:
     """Merge the accepted rows and compute the report dict (report-contract.md).
-    ``release`` frees the per-sheet tables once merged (they are not needed afterwards)."""
+    ``release`` frees the per-sheet tables once merged (they are not needed afterwards).
+    ``declared``: the configured territories of the run; one with no usable data keeps its
+    row in ``by_territory`` (values null, ``usable_export`` false)."""
     pattern = None
     if settings.non_work_contracts:
         from clausekit.config import not_work_pattern
@@ -220,6 +226,11 @@ def build_report(
     cumulative = year_to_date(data, spec, settings, body["period"])
     if cumulative is not None:  # a month read against its year
         body["year_to_date"] = cumulative
+    status = _declared_status(body["by_territory"], checked, declared, territory_of)
+    body["territories_declared"] = status
+    for part in (body, cumulative or {}):
+        if "by_territory" in part:
+            part["by_territory"] = with_declared(part["by_territory"], status)
     issues = _without_set_aside(checked.issues, data) + data.issues
     if not body["totals"]["hours_realised"]:
         period = body["period"]
@@ -245,6 +256,62 @@ def build_report(
         "issues": [i.to_dict() for i in issues],
     }
     return report, issues
+
+
+DECLARED_WORDS = {
+    "used": "export exploité",
+    "missing": "aucun export trouvé",
+    "unusable": "aucun export exploitable (fichier illisible ou sans ligne acceptée)",
+}
+
+
+def _declared_status(
+    by_territory: list[dict[str, Any]],
+    checked: CheckResult,
+    declared: tuple[str, ...],
+    territory_of: Callable[[Path], str | None] | None,
+) -> list[dict[str, Any]]:
+    """Each declared territory: its data used, no export found, or exports found of which
+    nothing could be used (unreadable, every row rejected, no table)."""
+    present = {str(t["territory"]) for t in by_territory if t.get("territory") is not None}
+    found: dict[str, int] = {}
+    for name in [*checked.files, *checked.unreadable]:
+        owner = territory_of(Path(name)) if territory_of is not None else None
+        if owner is not None:
+            found[owner] = found.get(owner, 0) + 1
+    out = []
+    for name in declared:
+        status = "used" if name in present else "unusable" if found.get(name) else "missing"
+        out.append(
+            {
+                "territory": name,
+                "status": status,
+                "label": DECLARED_WORDS[status],
+                "files": found.get(name, 0),
+            }
+        )
+    return out
+
+
+def with_declared(
+    by_territory: list[dict[str, Any]], declared: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The territories of the data (``usable_export`` true), and a row for each declared
+    territory without usable data: every value null (« n.r. »), never 0."""
+    from clausekit.indicators import STAT_KEYS
+
+    rows = [{**t, "usable_export": True} for t in by_territory]
+    for d in declared:
+        if d["status"] != "used":
+            rows.append(
+                {
+                    "territory": d["territory"],
+                    **dict.fromkeys(STAT_KEYS),
+                    "usable_export": False,
+                    "status": d["status"],
+                }
+            )
+    return sorted(rows, key=lambda t: (t["territory"] is None, str(t["territory"])))
 
 
 LEVEL_WORDS = {"operation": "par opération", "contract": "par contrat", "conflict": "incohérent"}
@@ -335,6 +402,8 @@ def consolidate(
         secret=options.secret,
         ignored=inputs.ignored,
         release=True,
+        declared=inputs.declared,
+        territory_of=inputs.territory_of,
     )
     checked_all = CheckResult(checked.validated, all_issues, checked.unreadable, checked.files)
     result = ConsolidationResult(report, checked_all, exit_code=checked_all.exit_code())

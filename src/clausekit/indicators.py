@@ -41,7 +41,8 @@ OTHER_PROGRAMME = "Autres"
 STAT_KEYS = (
     "hours_forecast",
     "hours_realised",
-    "realisation_rate",
+    "hours_realised_with_forecast",  # realised on the operations that have a forecast
+    "realisation_rate",  # hours_realised_with_forecast / hours_forecast
     "etp",
     "participants",
     "participants_brsa",
@@ -51,7 +52,7 @@ STAT_KEYS = (
     "operations",
     "companies",
 )
-COUNT_KEYS = STAT_KEYS[4:]  # the integer ones: people, contracts, operations, companies
+COUNT_KEYS = STAT_KEYS[5:]  # the integer ones: people, contracts, operations, companies
 
 _BITMAP_CELLS = 1 << 26  # distinct counts use a table of seen pairs up to this size (64 MiB)
 
@@ -414,6 +415,12 @@ def _statistics(
 
     hours, person, op = take(coded.hours), take(coded.person), take(coded.op)
     realised = np.bincount(g, weights=hours, minlength=k)
+    # a rate is computed only over what has a forecast: the hours of operations without one
+    # are not compared with the forecast of others
+    planned = ops.forecast[op] > 0
+    realised_planned = np.bincount(g[planned], weights=hours[planned], minlength=k).astype(
+        np.float64
+    )
     # per group × person: who worked at least the minimum in the group
     width = len(coded.persons)
     pair_codes, pairs = pd.factorize(g * width + person)
@@ -447,7 +454,12 @@ def _statistics(
     table = parts.keys.copy()
     table["hours_forecast"] = forecast.round(2)
     table["hours_realised"] = realised.round(2)
-    table["realisation_rate"] = [_rate(h, f) for h, f in zip(realised, forecast, strict=True)]
+    if parts.op_group is None:  # a line-level dimension has no forecast
+        realised_planned = np.zeros(k)
+    table["hours_realised_with_forecast"] = realised_planned.round(2)
+    table["realisation_rate"] = [
+        _rate(h, f) for h, f in zip(realised_planned, forecast, strict=True)
+    ]
     table["etp"] = (realised / settings.etp_hours).round(2)
     for key in COUNT_KEYS:
         table[key] = counts[key].astype(np.int64)
@@ -475,6 +487,14 @@ def _monthly(
     counted = np.bincount(parts.op_group, weights=ops.counted.astype(np.float64), minlength=k)
     present = (counted > 0) | (np.bincount(g, minlength=k) > 0)
     cumulative = hours.cumsum(axis=1)
+    # the rate: only the hours of the operations that have a forecast, against it
+    planned = dated & (ops.forecast[coded.op] > 0)
+    planned_cell = g[planned] * m + coded.month[planned]
+    cumulative_planned = (
+        np.bincount(planned_cell, weights=coded.hours[planned], minlength=k * m)
+        .reshape(k, m)
+        .cumsum(axis=1)
+    )
     groups = np.flatnonzero(present)
     columns: dict[str, list[Any]] = {
         str(c): [_value(v) for v in parts.keys[c].to_numpy(dtype=object)[groups].repeat(m)]
@@ -486,9 +506,10 @@ def _monthly(
     columns["cumulative_hours"] = cumulative[groups].round(2).ravel().tolist()
     group_forecast = np.repeat(forecast[groups], m)
     columns["hours_forecast"] = group_forecast.round(2).tolist()
+    planned_series = cumulative_planned[groups].ravel()
+    columns["cumulative_hours_with_forecast"] = planned_series.round(2).tolist()
     columns["cumulative_rate"] = [
-        _rate(c, f)
-        for c, f in zip(cumulative[groups].ravel().tolist(), group_forecast.tolist(), strict=True)
+        _rate(c, f) for c, f in zip(planned_series.tolist(), group_forecast.tolist(), strict=True)
     ]
     names = list(columns)
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]

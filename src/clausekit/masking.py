@@ -422,8 +422,14 @@ def mask_report(report: dict[str, Any], k: int) -> dict[str, Any]:
         present = tuple(key for key in keys if records and key in records[0])
         if not present:
             return records
-        masked = mask_records(records, list(present), k)
-        return _label_secondary(records, masked, present, k)
+        # a declared territory without usable data has no counts (null): nothing to mask
+        known = [i for i, r in enumerate(records) if all(r[key] is not None for key in present)]
+        rows = [records[i] for i in known]
+        masked = _label_secondary(rows, mask_records(rows, list(present), k), present, k)
+        out = list(records)
+        for i, row in zip(known, masked, strict=True):
+            out[i] = row
+        return out
 
     out["totals"] = table([report["totals"]], PEOPLE_KEYS)[0]
     for name, value in report.items():

@@ -24,6 +24,8 @@ class InputOptions:
     ignored: tuple[tuple[Path, str], ...] = ()  # files set aside (older exports), with why
     on_file: Callable[[str], None] | None = None  # progress: called once per file read
     columns: Mapping[str, str] = field(default_factory=dict)  # every territory ([colonnes])
+    declared: tuple[str, ...] = ()  # territories of the config this run covers: each keeps
+    # its row in the report, marked « aucun export exploitable » when none of its data came
 
     def columns_for(self, territory: str) -> Mapping[str, str]:
         """The headers mapped for a territory: its own mapping, else the shared one."""

@@ -80,7 +80,7 @@ def grid_cell(value: Any, kind: str) -> str:
 def summary_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    from clausekit.report import grid, period_words
+    from clausekit.report import grid, period_words, rate_note
 
     period = report["period"]
     title = f"Synthèse — {period_words(period)}" if period["start"] else "Synthèse"
@@ -91,6 +91,10 @@ def summary_table(report: dict[str, Any]) -> Any:
         table.add_column(name, justify="right", overflow="fold")
     for text, kind, values in rows:
         table.add_row(text, *(grid_cell(v, kind) for v in values))
+    note = rate_note(report["totals"], report["by_territory"], "territory")
+    if note and report.get("year_to_date") is None:  # a month alone shows no rate
+        table.caption = note
+        table.caption_justify = "left"
     return table
 
 
@@ -130,9 +134,11 @@ def closing_summary(result: Any, out_dir: Path) -> list[str]:
     read = sum(s["rows_read"] for s in sources)
     rejected = sum(s["rows_rejected"] for s in sources)
     skipped = sum(s["rows_skipped"] for s in sources)
+    hours = sum(s.get("hours_rejected") or 0 for s in sources)
+    carried = f" ({grid_cell(hours, 'hours')} h non comptées)" if hours else ""
     lines = [
-        f"Lignes : {read} lues, {read - rejected - skipped} acceptées, {rejected} rejetées, "
-        f"{skipped} ignorées (lignes vides ou de total)."
+        f"Lignes : {read} lues, {read - rejected - skipped} acceptées, {rejected} rejetées"
+        f"{carried}, {skipped} ignorées (lignes vides ou de total)."
     ]
     issues = result.checked.issues
     errors = [i for i in issues if i.severity == "error"]
@@ -159,6 +165,13 @@ def closing_summary(result: Any, out_dir: Path) -> list[str]:
     empty = sorted({s["territory"] for s in sources} - used)
     if empty:
         lines.append("Territoires sans table exploitable : " + ", ".join(empty) + ".")
+    lacking = [d for d in report.get("territories_declared", []) if d["status"] == "missing"]
+    if lacking:
+        lines.append(
+            "Territoires déclarés sans export trouvé : "
+            + ", ".join(d["territory"] for d in lacking)
+            + "."
+        )
     for name in result.checked.unreadable:
         lines.append(f"Fichier illisible : {Path(name).name}.")
     if rejected or errors or matters:

@@ -3,6 +3,7 @@ xlsx, csv, markdown and terminal renderings all share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ LABELS = {
     "month": "Mois",
     "hours_forecast": "Heures prévisionnelles",
     "hours_realised": "Heures réalisées",
+    "hours_realised_with_forecast": "Heures réalisées (opérations avec heures prévues)",
+    "cumulative_hours_with_forecast": "Heures cumulées (opérations avec heures prévues)",
     "realisation_rate": "Taux de réalisation",
     "etp": "ETP",
     "participants": "Participants",
@@ -39,6 +42,7 @@ LABELS = {
     "rows_accepted": "Lignes acceptées",
     "rows_rejected": "Lignes rejetées",
     "rows_skipped": "Lignes ignorées",
+    "hours_rejected": "Heures des lignes rejetées",
     "code": "Code",
     "severity": "Gravité",
     "row": "Ligne",
@@ -64,6 +68,9 @@ FORMATS = {
     "hours_forecast": "#,##0.00",
     "hours_realised": "#,##0.00",
     "cumulative_hours": "#,##0.00",
+    "hours_rejected": "#,##0.00",
+    "hours_realised_with_forecast": "#,##0.00",
+    "cumulative_hours_with_forecast": "#,##0.00",
     "realisation_rate": "0.0%",
     "etp": "#,##0.00",
     "cumulative_rate": "0.0%",
@@ -241,13 +248,76 @@ def stated(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def hours_words(value: float) -> str:
+    """Hours in French, without decimals: « 12 345 »."""
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+RATE_BASIS = "taux calculé sur les opérations dont les heures prévues sont connues"
+
+
+def rate_basis(stats: dict[str, Any]) -> str | None:
+    """« (x h réalisées sur y) » when some realised hours belong to operations without a
+    forecast (they are left out of the rate); None when every hour has its forecast."""
+    realised = stats.get("hours_realised")
+    planned = stats.get("hours_realised_with_forecast")
+    if realised is None or planned is None or planned >= realised:
+        return None
+    return f"{hours_words(planned)} h réalisées sur {hours_words(realised)}"
+
+
+def rate_note(
+    totals: dict[str, Any] | None,
+    records: Sequence[dict[str, Any]] = (),
+    *keys: str,
+) -> str | None:
+    """The note that says what the rates are computed over, for the total and for each
+    group (``records``, named by the first of ``keys`` they hold) that has a rate and hours
+    without a forecast; None when every realised hour has its forecast."""
+    parts = []
+    total = rate_basis(totals) if totals is not None else None
+    if total is not None:
+        parts.append(f"ensemble : {total}")
+    for record in records:
+        found = rate_basis(record)
+        if found is not None and record.get("realisation_rate") is not None:
+            name = next((record[k] for k in keys if k in record), None)
+            parts.append(f"{name or UNNAMED} : {found}")
+    if not parts:
+        return None
+    return f"Taux de réalisation : {RATE_BASIS} ({' ; '.join(parts)})."
+
+
+UNNAMED = "(non renseigné)"
+NO_USABLE_EXPORT = "aucun export exploitable"
+
+
+def territory_name(row: dict[str, Any]) -> str:
+    """A territory as a reader sees it: a declared one without usable data says so."""
+    name = str(row["territory"] or UNNAMED)
+    return f"{name} ({NO_USABLE_EXPORT})" if row.get("usable_export") is False else name
+
+
+def territory_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of « Par territoire »: a declared territory without usable data named as
+    such, its values « n.r. » (never 0); the flags left to the JSON."""
+    out = []
+    for record in records:
+        shown = {k: v for k, v in record.items() if k not in ("usable_export", "status")}
+        if record.get("usable_export") is False:
+            shown = {k: NOT_STATED for k in shown}
+            shown["territory"] = territory_name(record)
+        out.append(shown)
+    return out
+
+
 def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:
     """Indicators × territories with a total column: the header and, for each indicator,
     its label, its kind of number and its values (total first). A month read against its
     year has no rate of its own: the rate is the cumulative's."""
     territories = report["by_territory"]
     monthly_run = report.get("year_to_date") is not None
-    header = ["Indicateur", "Total", *(str(t["territory"]) for t in territories)]
+    header = ["Indicateur", "Total", *(territory_name(t) for t in territories)]
     rows = [
         (
             text,
@@ -294,9 +364,21 @@ def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
             AGE_REFERENCE_LABELS.get(settings["age_reference"], settings["age_reference"]),
         ),
         ("Heures minimum pour être participant", settings["min_hours_participant"]),
+        *(
+            (
+                "Territoire déclaré sans donnée utilisable",
+                f"{d['territory']} : {d['label']}",
+            )
+            for d in report.get("territories_declared", [])
+            if d["status"] != "used"
+        ),
         ("Feuilles lues", len(sources)),
         ("Lignes lues", sum(s["rows_read"] for s in sources)),
         ("Lignes rejetées", sum(s["rows_rejected"] for s in sources)),
+        (
+            "Heures des lignes rejetées (non comptées)",
+            round(sum(s.get("hours_rejected") or 0 for s in sources), 2),
+        ),
         ("Participants sans âge connu", quality.get("participants_age_unknown")),
         (
             "Participants absents des tables participants",
@@ -364,13 +446,144 @@ def with_total(
     return [*records, total]
 
 
+MONTH_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+
+
+def programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
+    """(territory, operation id) → programme, from the contracting authority's name."""
+    from clausekit.indicators import programmes
+    from clausekit.settings import Settings
+
+    named = report["settings"].get("programmes", {})
+    settings = Settings(programmes=tuple((k, tuple(v)) for k, v in named.items()))
+    ops = report["by_operation"]
+    found = programmes(pd.Series([o["donneur_ordre"] for o in ops], dtype="string"), settings)
+    return {
+        (o["territory"], o["operation_id"]): str(p)
+        for o, p in zip(ops, found.tolist(), strict=True)
+    }
+
+
+def programme_rank(report: dict[str, Any]) -> Callable[[Any], int]:
+    """The place of a programme: those of the settings first, in their order (ERBM, CSNE),
+    any other after them, « Autres » last."""
+    names = list(report["settings"].get("programmes", {}))
+
+    def rank(name: Any) -> int:
+        if name in names:
+            return names.index(name)
+        return len(names) + 1 if name == OTHER_PROGRAMME else len(names)
+
+    return rank
+
+
+OTHER_PROGRAMME = "Autres"
+GRID_HOURS = "#,##0"
+
+
+def _monthly_grid(
+    rows: list[dict[str, Any]],
+    label_of: Callable[[dict[str, Any]], tuple[Any, ...]],
+    sort_key: Callable[[tuple[Any, ...]], Any],
+    label_columns: list[str],
+) -> tuple[pd.DataFrame, list[str | None]]:
+    """Groups × months: for each group its hours per month, their cumulative and the share
+    of its forecast the cumulative reaches (« n.r. » without a forecast); a Total column."""
+    months = sorted({r["month"] for r in rows})
+    heads = [f"{MONTH_SHORT[int(m[5:]) - 1]} {m[:4]}" for m in months]
+    groups: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(label_of(r), {})[r["month"]] = r
+    records: list[list[Any]] = []
+    formats: list[str | None] = []
+    for key in sorted(groups, key=sort_key):
+        per = groups[key]
+        forecast = next(iter(per.values())).get("hours_forecast") or 0
+        hours = [per[m]["hours_realised"] if m in per else 0.0 for m in months]
+        cumulative = [per[m]["cumulative_hours"] if m in per else None for m in months]
+        rates = [
+            NOT_STATED
+            if m not in per or per[m]["cumulative_rate"] is None
+            else per[m]["cumulative_rate"]
+            for m in months
+        ]
+        planned = f"{hours_words(forecast)} h" if forecast else "non renseignées"
+        records += [
+            [*key, "Heures réalisées", *hours, round(sum(hours), 2)],
+            [*key, "Heures cumulées", *cumulative, None],
+            [*key, f"% des heures prévues ({planned})", *rates, None],
+        ]
+        formats += [GRID_HOURS, GRID_HOURS, "0.0%"]
+    frame = pd.DataFrame(records, columns=[*label_columns, "Indicateur", *heads, "Total"])
+    return frame, formats
+
+
+def monthly_grid_views(report: dict[str, Any]) -> list[View]:
+    """The monthly follow-up as grids, programme × months and operation × months (on the
+    cumulative since January in a monthly run): ERBM and CSNE first, « Autres » last."""
+    source = {**report, **report.get("year_to_date", {})}
+    rank = programme_rank(report)
+    period = period_words(source["period"])
+    of_op = programme_of_operations(source)
+    note = (
+        "Cumul depuis le début de la période ; % : cumul des opérations dont les heures "
+        "prévues sont connues, rapporté à ces heures. n.r. : non renseigné."
+    )
+    programmes, programme_formats = _monthly_grid(
+        source["monthly_by_programme"],
+        lambda r: (r["programme"],),
+        lambda k: (rank(k[0]), str(k[0])),
+        ["Programme"],
+    )
+
+    def operation(r: dict[str, Any]) -> tuple[Any, ...]:
+        programme = of_op.get((r["territory"], r["operation_id"]), OTHER_PROGRAMME)
+        label = r["operation"] or r["operation_id"] or UNNAMED
+        return (programme, r["territory"] or UNNAMED, label)
+
+    operations, operation_formats = _monthly_grid(
+        source["monthly_by_operation"],
+        operation,
+        lambda k: (rank(k[0]), str(k[0]), str(k[1]), str(k[2])),
+        ["Programme", "Territoire", "Opération"],
+    )
+    return [
+        View(
+            "Mensuel programme",
+            f"Suivi mensuel par programme — {period}",
+            programmes,
+            {},
+            note,
+            row_formats=programme_formats,
+        ),
+        View(
+            "Mensuel opération",
+            f"Suivi mensuel par opération — {period}",
+            operations,
+            {},
+            note,
+            row_formats=operation_formats,
+        ),
+    ]
+
+
 def programme_order(records: list[dict[str, Any]], report: dict[str, Any]) -> list[dict[str, Any]]:
     """Programmes in the order of the settings (ERBM, CSNE…), « Autres » last."""
-    names = list(report["settings"].get("programmes", {}))
-    return sorted(
-        records,
-        key=lambda r: names.index(r["programme"]) if r["programme"] in names else len(names),
-    )
+    rank = programme_rank(report)
+    return sorted(records, key=lambda r: (rank(r["programme"]), str(r["programme"])))
 
 
 def _publics(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -418,6 +631,7 @@ def _sources(report: dict[str, Any]) -> list[dict[str, Any]]:
         "rows_read",
         "rows_accepted",
         "rows_rejected",
+        "hours_rejected",
         "rows_skipped",
     )
     return _readable([{k: s.get(k) for k in keys} for s in report["sources"]])
@@ -442,44 +656,58 @@ def views(
     period = report["period"]
     totals = report["totals"]
     summary = summary_frame(report)
+
+    def people_and_rates(records: list[dict[str, Any]], key: str) -> str:
+        """The notes of a breakdown with rates: people counted once per group, and what the
+        rates are computed over."""
+        return " ".join(n for n in (FOOTNOTE_PEOPLE, rate_note(totals, records, key)) if n)
+
     out = [
         View(
             "Synthèse",
             f"Bilan des clauses d'insertion — {period_text(period)}",
             summary,
             {},
-            f"{FOOTNOTE_PEOPLE} {NOT_STATED_NOTE}",
+            " ".join(
+                n
+                for n in (
+                    FOOTNOTE_PEOPLE,
+                    NOT_STATED_NOTE,
+                    rate_note(totals, report["by_territory"], "territory"),
+                )
+                if n
+            ),
             row_formats=summary_row_formats(summary),
         ),
         _view(
             "Par territoire",
             "Par territoire",
-            with_total(report["by_territory"], totals, "territory"),
-            FOOTNOTE_PEOPLE,
+            with_total(territory_rows(report["by_territory"]), totals, "territory"),
+            people_and_rates(report["by_territory"], "territory"),
         ),
         _view(
             "Par programme",
             "Par programme (tous donneurs d'ordre confondus : ERBM, CSNE…)",
             with_total(programme_order(report["by_programme"], report), totals, "programme"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_programme"], "programme"),
         ),
         _view(
             "Par donneur d'ordre",
             "Par donneur d'ordre",
             with_total(report["by_donneur_ordre"], totals, "donneur_ordre"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_donneur_ordre"], "donneur_ordre"),
         ),
         _view(
             "Par opération",
             "Par opération",
             with_total(report["by_operation"], totals, "territory"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(report["by_operation"], "operation"),
         ),
         _view(
             "Par type de clause",
             "Par type de clause (une opération peut combiner plusieurs modalités)",
             with_total(_readable(report["by_clause_type"]), totals, "clause_type"),
-            FOOTNOTE_PEOPLE,
+            people_and_rates(_readable(report["by_clause_type"]), "clause_type"),
         ),
         _view(
             "Par modalité",
@@ -521,12 +749,7 @@ def views(
                 "Heures",
             ),
         ),
-        _view(
-            "Mensuel programme",
-            "Suivi mensuel par programme",
-            programme_order(report["monthly_by_programme"], report),
-        ),
-        _view("Mensuel opération", "Suivi mensuel par opération", report["monthly_by_operation"]),
+        *monthly_grid_views(report),
         _view("Mensuel territoire", "Suivi mensuel par territoire", report["monthly_by_territory"]),
         _view(
             "Mensuel donneur",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from clausekit.config import Config, find_config, load_config, parse_period
+from clausekit.config import Config, Territory, find_config, load_config, parse_period
 from clausekit.errors import UsageError
 from clausekit.options import InputOptions, RunOptions
 
@@ -47,6 +47,7 @@ def plan(
     """The run to do. ``options`` are RunOptions fields given on the command line."""
     env = os.environ if env is None else env
     today = today or date.today()
+    given = list(paths)
     settings = replace(config.settings_for(today), non_work_contracts=config.non_work_contracts)
     if period:
         start, end = parse_period(period)
@@ -75,6 +76,18 @@ def plan(
         territory_of=config.territory_of if config.territories else None,
         column_maps={t.name: config.columns_for(t.name) for t in config.territories if t.columns},
         columns=config.columns,
+        declared=tuple(t.name for t in config.territories if not given or _covers(t, given)),
     )
     out_dir = output or config.output or DEFAULT_OUTPUT
     return Plan(paths, out_dir, run, inputs, config)
+
+
+def _covers(territory: Territory, paths: list[Path]) -> bool:
+    """True when the paths given on the command line take in this territory: one of them is
+    in its folder or matches its patterns, or its folder lies inside one of them."""
+    if any(territory.owns(p) for p in paths):
+        return True
+    folder = territory.folder
+    return folder is not None and any(
+        folder.absolute().is_relative_to(Path(p).absolute()) for p in paths
+    )

@@ -40,6 +40,7 @@ class Validated:
     tables: dict[str, pd.DataFrame]  # kind -> accepted rows, typed, with provenance
     rejected: pd.DataFrame  # one row per rejected spreadsheet row: _row, reasons
     issues: list[Issue] = field(default_factory=list)
+    hours_rejected: float = 0.0  # the hours that could be read on the rejected contract rows
 
     @property
     def rows_read(self) -> int:
@@ -483,4 +484,28 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
         }
     )
     located = sorted(out.issues, key=lambda i: i.row or 0)  # in the order a user reads the sheet
-    return Validated(rec, tables, rejected, rec.issues + located)
+    hours = _rejected_hours(rec, typed_all, wide, rejected_rows)
+    return Validated(rec, tables, rejected, rec.issues + located, hours_rejected=hours)
+
+
+def _rejected_hours(
+    rec: Recognised,
+    typed_all: dict[str, pd.Series],
+    wide: dict[str, pd.Series],
+    rows: pd.Index,
+) -> float:
+    """The realised hours the rejected contract rows carry: the sum of the hours that could
+    be read on them (a cell that is not hours, or is negative, counts for nothing)."""
+    if "contrats" not in rec.kinds or not len(rows):
+        return 0.0
+    if wide:
+        columns = list(wide.values())
+    elif "heures_realisees" in typed_all:
+        columns = [typed_all["heures_realisees"]]
+    else:
+        return 0.0
+    total = 0.0
+    for column in columns:
+        values = pd.to_numeric(column.reindex(rows), errors="coerce").to_numpy(dtype=float)
+        total += float(values[values > 0].sum())
+    return round(total, 2)

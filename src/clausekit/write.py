@@ -169,6 +169,7 @@ class _Formats:
         )
         self.note = workbook.add_format({"italic": True})
         self.bold = workbook.add_format({"bold": True})
+        self.marker = workbook.add_format({"align": "right"})  # « n.r. », « n.d. », « <K »
         self._numbers: dict[str, Any] = {}
 
     def number(self, code: str | None) -> Any:
@@ -198,7 +199,9 @@ def _write_column(
     write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     for row, (value, fmt) in enumerate(zip(values, cell_formats, strict=True), HEADER_ROW + 1):
         if isinstance(value, str) and value:
-            write_string(row, col, value, fmt)
+            # a figure not stated or masked, in a column of numbers: aligned with them
+            marker = fmt is not None and (value in ("n.r.", "n.d.") or value[:1] == "<")
+            write_string(row, col, value, formats.marker if marker else fmt)
             width = max(width, min(len(value), MAX_WIDTH))
         elif value is None or isinstance(value, str):  # "" too: a blank cell (None when read)
             if fmt is not None:
