@@ -753,3 +753,78 @@ def test_contract_dates_outside_2000_2100_and_negative_forecast_are_located_erro
     ]
     contracts = next(s for s in result.sources if s["sheet"] == "Contrats")
     assert (contracts["rows_accepted"], contracts["rows_rejected"]) == (1, 2)
+
+
+def hours_warnings(paths: list[Path]) -> tuple[list[object], float]:
+    """The HOURS_MONTH_IMPLAUSIBLE issues of a report on ``paths``, and its hours."""
+    from clausekit.consolidate import build_report
+    from clausekit.settings import Settings
+    from clausekit.spec import load_spec
+    from tests.conftest import SECRET
+
+    settings = Settings()
+    report, issues = build_report(check(paths), spec=load_spec(), settings=settings, secret=SECRET)
+    found = [i for i in issues if i.code == "HOURS_MONTH_IMPLAUSIBLE"]
+    return found, report["totals"]["hours_realised"]
+
+
+def test_over_300_hours_in_one_month_for_one_contract_is_a_located_warning(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import territory_workbook
+
+    path = territory_workbook(
+        tmp_path,
+        "Lens",
+        [],
+        [
+            ["P1", "C1", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "160"],  # row 2
+            ["P1", "C1", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "160"],  # C1: 320 h
+            ["P2", "C2", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "145"],  # row 4
+            ["P2", "C2", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "145"],  # C2: 290 h
+            ["P2", "C2", "OP1", "E", "CDI", "06/01/2025", "", "02/2025", "200"],  # another month
+            ["P3", "C3", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "300"],  # 300: not over
+        ],
+        [["OP1", "Travaux", "Ville", "Exécution", "1000"]],
+    )
+    found, hours = hours_warnings([path])
+    assert hours == 160 + 160 + 145 + 145 + 200 + 300  # counted as given
+    [issue] = found
+    assert (issue.file, issue.sheet, issue.row, issue.column) == (
+        str(path),
+        "Contrats",
+        2,
+        "Heures réalisées",
+    )
+    assert issue.severity == "warning"
+    assert issue.message == (
+        "320 h réalisées en 01/2025 pour un même contrat (2 ligne(s) de ce mois, la première "
+        "ici) : plus de 300 h dans un mois est invraisemblable. Les heures sont comptées "
+        "telles quelles."
+    )
+    assert not re.search(r"\b[PC]1\b", issue.message)  # no participant or contract id
+
+
+def test_over_300_hours_counts_a_month_once_across_successive_exports(tmp_path: Path) -> None:
+    """January's export and February's re-export both hold C1's 160 h of January: 160 h."""
+    row = ["P1", "C1", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "160"]
+    for name in ("export_2025-01.xlsx", "export_2025-02.xlsx"):
+        write_xlsx(tmp_path / "Lens" / name, {"Contrats": [CONTRACT_HEADER, row]})
+    found, hours = hours_warnings([tmp_path])
+    assert hours == 160
+    assert found == []
+
+
+def test_over_300_hours_lists_at_most_1000_contract_months_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        [f"P{n}", f"C{n}", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "301"]
+        for n in range(1002)
+    ]
+    path = write_xlsx(tmp_path / "Lens" / "export.xlsx", {"Contrats": [CONTRACT_HEADER, *rows]})
+    found, _ = hours_warnings([path])
+    assert len(found) == 1000
+    assert [i.row for i in found] == list(range(2, 1002))  # row 1 is the header
+    assert "; 2 autre(s) contrat(s)-mois dépassent aussi 300 h, non listés." in found[-1].message
+    assert "autre" not in found[0].message
