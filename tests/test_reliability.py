@@ -710,17 +710,47 @@ def test_ctrl_c_stops_the_run_in_french_and_reaps_its_readers(tmp_path: Path) ->
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_a_closed_stdout_keeps_the_exit_code(tmp_path: Path) -> None:
-    """``clausekit validate … | head -1``: the reader leaves, the verdict stays."""
+PIPE_CLOSED = (
+    "Erreur : sortie coupée (le programme qui la lisait, par exemple head, s'est arrêté avant "
+    "la fin) : seul l'affichage est incomplet, les fichiers écrits sont entiers.\n"
+)
+
+
+@pytest.mark.parametrize("format", ["table", "json"])
+def test_a_closed_stdout_is_a_user_error_said_in_one_line(tmp_path: Path, format: str) -> None:
+    """``clausekit validate … | head -1``: the reader left before the end (here before the
+    first line): exit 2 and one French line on stderr, no traceback."""
     import subprocess
 
-    empty = write_xlsx(tmp_path / "vide.xlsx", {"Feuil1": []})
-    for args in (["validate", str(empty)], ["validate", str(empty), "--format", "json"]):
-        proc = clausekit_process(*args, stdout=subprocess.PIPE)
-        proc.stdout.close()  # type: ignore[attr-defined]  # gone before the first line
-        err = proc.stderr.read()  # type: ignore[attr-defined]
-        assert proc.wait(timeout=120) == 1, err  # type: ignore[attr-defined]
-        assert err == ""
+    empty = write_xlsx(tmp_path / "vide.xlsx", {"Feuil1": []})  # a verdict of 1 otherwise
+    proc = clausekit_process("validate", str(empty), "--format", format, stdout=subprocess.PIPE)
+    proc.stdout.close()  # type: ignore[attr-defined]  # gone before the first line
+    err = proc.stderr.read()  # type: ignore[attr-defined]
+    assert proc.wait(timeout=120) == 2, err  # type: ignore[attr-defined]
+    assert err == PIPE_CLOSED
+
+
+def test_a_closed_stdout_after_consolidate_leaves_the_report_whole(tmp_path: Path) -> None:
+    """``clausekit consolidate … | head``: the report, written before the summary is printed,
+    is the same, byte for byte, as the one of a run whose output is read to the end."""
+    import subprocess
+
+    small_export(tmp_path / "in")
+    read = clausekit_process(
+        "consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "lu"), stdout=subprocess.PIPE
+    )
+    printed, err = read.communicate(timeout=120)  # type: ignore[attr-defined]
+    assert read.returncode == 0, err  # type: ignore[attr-defined]
+    assert "Synthèse" in printed
+    cut = clausekit_process(
+        "consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "coupe"), stdout=subprocess.PIPE
+    )
+    cut.stdout.close()  # type: ignore[attr-defined]
+    err = cut.stderr.read()  # type: ignore[attr-defined]
+    assert cut.wait(timeout=120) == 2, err  # type: ignore[attr-defined]
+    assert err == PIPE_CLOSED
+    assert report_bytes(tmp_path / "coupe") == report_bytes(tmp_path / "lu")
+    assert "rapport.json" in report_bytes(tmp_path / "lu")
 
 
 # --------------------------------------------------------------------------- implausible values
