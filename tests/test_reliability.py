@@ -6,6 +6,7 @@ mishandled is rebuilt here, small and synthetic, in tmp_path."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import time
@@ -239,6 +240,38 @@ def test_workbook_part_in_another_folder_is_read(tmp_path: Path) -> None:
     result = check([path])
     assert result.unreadable == [], [i.message for i in result.issues]
     assert [s["rows_accepted"] for s in result.sources] == [2]
+
+
+def utf16_package(path: Path, sheet: bytes, codec: str) -> Path:
+    """An xlsx whose every XML part is in UTF-16 with a byte-order mark, saying so in its
+    declaration, as a Windows Phone Excel saves it."""
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[codec]
+    plain = one_sheet_package(path.with_suffix(".utf8.xlsx"), sheet)
+    with zipfile.ZipFile(plain) as archive:
+        parts = {n: archive.read(n).decode("utf-8") for n in archive.namelist()}
+    plain.unlink()
+    assert all('encoding="UTF-8"' in text for text in parts.values())
+    return package(
+        path,
+        {n: bom + t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(codec)
+         for n, t in parts.items()},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_workbook_in_utf16_is_read(tmp_path: Path, codec: str) -> None:
+    rows = [[c.replace("Entreprise A", "Société Élan") for c in row] for row in CONTRACT_ROWS]
+    sheet = sheet_xml([CONTRACT_HEADER, *rows])
+    path = utf16_package(tmp_path / "Lens" / "telephone.xlsx", sheet, codec)
+    with zipfile.ZipFile(path) as archive:  # the test builds what it means to
+        assert archive.read("xl/workbook.xml")[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    result = check([path])
+    assert result.unreadable == [], [i.message for i in result.issues]
+    assert [s["rows_accepted"] for s in result.sources] == [2]
+    [contracts] = [v.tables["contrats"] for v in result.validated]
+    assert list(contracts["entreprise"]) == ["Société Élan", "Société Élan"]
+    _, hours = hours_warnings([path])
+    assert hours == 35 + 70
 
 
 def test_sheet_without_part_and_macro_sheet_do_not_hide_the_worksheet(tmp_path: Path) -> None:
