@@ -6,6 +6,7 @@ mishandled is rebuilt here, small and synthetic, in tmp_path."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import time
@@ -239,6 +240,38 @@ def test_workbook_part_in_another_folder_is_read(tmp_path: Path) -> None:
     result = check([path])
     assert result.unreadable == [], [i.message for i in result.issues]
     assert [s["rows_accepted"] for s in result.sources] == [2]
+
+
+def utf16_package(path: Path, sheet: bytes, codec: str) -> Path:
+    """An xlsx whose every XML part is in UTF-16 with a byte-order mark, saying so in its
+    declaration, as a Windows Phone Excel saves it."""
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[codec]
+    plain = one_sheet_package(path.with_suffix(".utf8.xlsx"), sheet)
+    with zipfile.ZipFile(plain) as archive:
+        parts = {n: archive.read(n).decode("utf-8") for n in archive.namelist()}
+    plain.unlink()
+    assert all('encoding="UTF-8"' in text for text in parts.values())
+    return package(
+        path,
+        {n: bom + t.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(codec)
+         for n, t in parts.items()},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_workbook_in_utf16_is_read(tmp_path: Path, codec: str) -> None:
+    rows = [[c.replace("Entreprise A", "Société Élan") for c in row] for row in CONTRACT_ROWS]
+    sheet = sheet_xml([CONTRACT_HEADER, *rows])
+    path = utf16_package(tmp_path / "Lens" / "telephone.xlsx", sheet, codec)
+    with zipfile.ZipFile(path) as archive:  # the test builds what it means to
+        assert archive.read("xl/workbook.xml")[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    result = check([path])
+    assert result.unreadable == [], [i.message for i in result.issues]
+    assert [s["rows_accepted"] for s in result.sources] == [2]
+    [contracts] = [v.tables["contrats"] for v in result.validated]
+    assert list(contracts["entreprise"]) == ["Société Élan", "Société Élan"]
+    _, hours = hours_warnings([path])
+    assert hours == 35 + 70
 
 
 def test_sheet_without_part_and_macro_sheet_do_not_hide_the_worksheet(tmp_path: Path) -> None:
@@ -730,17 +763,47 @@ def test_ctrl_c_stops_the_run_in_french_and_reaps_its_readers(tmp_path: Path) ->
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_a_closed_stdout_keeps_the_exit_code(tmp_path: Path) -> None:
-    """``clausekit validate … | head -1``: the reader leaves, the verdict stays."""
+PIPE_CLOSED = (
+    "Erreur : sortie coupée (le programme qui la lisait, par exemple head, s'est arrêté avant "
+    "la fin) : seul l'affichage est incomplet, les fichiers écrits sont entiers.\n"
+)
+
+
+@pytest.mark.parametrize("format", ["table", "json"])
+def test_a_closed_stdout_is_a_user_error_said_in_one_line(tmp_path: Path, format: str) -> None:
+    """``clausekit validate … | head -1``: the reader left before the end (here before the
+    first line): exit 2 and one French line on stderr, no traceback."""
     import subprocess
 
-    empty = write_xlsx(tmp_path / "vide.xlsx", {"Feuil1": []})
-    for args in (["validate", str(empty)], ["validate", str(empty), "--format", "json"]):
-        proc = clausekit_process(*args, stdout=subprocess.PIPE)
-        proc.stdout.close()  # type: ignore[attr-defined]  # gone before the first line
-        err = proc.stderr.read()  # type: ignore[attr-defined]
-        assert proc.wait(timeout=120) == 1, err  # type: ignore[attr-defined]
-        assert err == ""
+    empty = write_xlsx(tmp_path / "vide.xlsx", {"Feuil1": []})  # a verdict of 1 otherwise
+    proc = clausekit_process("validate", str(empty), "--format", format, stdout=subprocess.PIPE)
+    proc.stdout.close()  # type: ignore[attr-defined]  # gone before the first line
+    err = proc.stderr.read()  # type: ignore[attr-defined]
+    assert proc.wait(timeout=120) == 2, err  # type: ignore[attr-defined]
+    assert err == PIPE_CLOSED
+
+
+def test_a_closed_stdout_after_consolidate_leaves_the_report_whole(tmp_path: Path) -> None:
+    """``clausekit consolidate … | head``: the report, written before the summary is printed,
+    is the same, byte for byte, as the one of a run whose output is read to the end."""
+    import subprocess
+
+    small_export(tmp_path / "in")
+    read = clausekit_process(
+        "consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "lu"), stdout=subprocess.PIPE
+    )
+    printed, err = read.communicate(timeout=120)  # type: ignore[attr-defined]
+    assert read.returncode == 0, err  # type: ignore[attr-defined]
+    assert "Synthèse" in printed
+    cut = clausekit_process(
+        "consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "coupe"), stdout=subprocess.PIPE
+    )
+    cut.stdout.close()  # type: ignore[attr-defined]
+    err = cut.stderr.read()  # type: ignore[attr-defined]
+    assert cut.wait(timeout=120) == 2, err  # type: ignore[attr-defined]
+    assert err == PIPE_CLOSED
+    assert report_bytes(tmp_path / "coupe") == report_bytes(tmp_path / "lu")
+    assert "rapport.json" in report_bytes(tmp_path / "lu")
 
 
 # --------------------------------------------------------------------------- implausible values
@@ -773,3 +836,78 @@ def test_contract_dates_outside_2000_2100_and_negative_forecast_are_located_erro
     ]
     contracts = next(s for s in result.sources if s["sheet"] == "Contrats")
     assert (contracts["rows_accepted"], contracts["rows_rejected"]) == (1, 2)
+
+
+def hours_warnings(paths: list[Path]) -> tuple[list[object], float]:
+    """The HOURS_MONTH_IMPLAUSIBLE issues of a report on ``paths``, and its hours."""
+    from clausekit.consolidate import build_report
+    from clausekit.settings import Settings
+    from clausekit.spec import load_spec
+    from tests.conftest import SECRET
+
+    settings = Settings()
+    report, issues = build_report(check(paths), spec=load_spec(), settings=settings, secret=SECRET)
+    found = [i for i in issues if i.code == "HOURS_MONTH_IMPLAUSIBLE"]
+    return found, report["totals"]["hours_realised"]
+
+
+def test_over_300_hours_in_one_month_for_one_contract_is_a_located_warning(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import territory_workbook
+
+    path = territory_workbook(
+        tmp_path,
+        "Lens",
+        [],
+        [
+            ["P1", "C1", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "160"],  # row 2
+            ["P1", "C1", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "160"],  # C1: 320 h
+            ["P2", "C2", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "145"],  # row 4
+            ["P2", "C2", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "145"],  # C2: 290 h
+            ["P2", "C2", "OP1", "E", "CDI", "06/01/2025", "", "02/2025", "200"],  # another month
+            ["P3", "C3", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "300"],  # 300: not over
+        ],
+        [["OP1", "Travaux", "Ville", "Exécution", "1000"]],
+    )
+    found, hours = hours_warnings([path])
+    assert hours == 160 + 160 + 145 + 145 + 200 + 300  # counted as given
+    [issue] = found
+    assert (issue.file, issue.sheet, issue.row, issue.column) == (
+        str(path),
+        "Contrats",
+        2,
+        "Heures réalisées",
+    )
+    assert issue.severity == "warning"
+    assert issue.message == (
+        "320 h réalisées en 01/2025 pour un même contrat (2 ligne(s) de ce mois, la première "
+        "ici) : plus de 300 h dans un mois est invraisemblable. Les heures sont comptées "
+        "telles quelles."
+    )
+    assert not re.search(r"\b[PC]1\b", issue.message)  # no participant or contract id
+
+
+def test_over_300_hours_counts_a_month_once_across_successive_exports(tmp_path: Path) -> None:
+    """January's export and February's re-export both hold C1's 160 h of January: 160 h."""
+    row = ["P1", "C1", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "160"]
+    for name in ("export_2025-01.xlsx", "export_2025-02.xlsx"):
+        write_xlsx(tmp_path / "Lens" / name, {"Contrats": [CONTRACT_HEADER, row]})
+    found, hours = hours_warnings([tmp_path])
+    assert hours == 160
+    assert found == []
+
+
+def test_over_300_hours_lists_at_most_1000_contract_months_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        [f"P{n}", f"C{n}", "OP1", "E", "CDI", "06/01/2025", "", "01/2025", "301"]
+        for n in range(1002)
+    ]
+    path = write_xlsx(tmp_path / "Lens" / "export.xlsx", {"Contrats": [CONTRACT_HEADER, *rows]})
+    found, _ = hours_warnings([path])
+    assert len(found) == 1000
+    assert [i.row for i in found] == list(range(2, 1002))  # row 1 is the header
+    assert "; 2 autre(s) contrat(s)-mois dépassent aussi 300 h, non listés." in found[-1].message
+    assert "autre" not in found[0].message

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -49,12 +49,40 @@ def _console(stderr: bool = False) -> Any:
     console = Console(stderr=stderr, highlight=False)
     if not console.is_terminal:  # logs and pipes: no wrapping of the tables at 80 columns
         console = Console(stderr=stderr, highlight=False, width=160)
-    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # rich: exit 1
+    # rich's own answer to a closed pipe is a silent exit 1
+    hook = _stderr_closed if stderr else _pipe_closed
+    console.on_broken_pipe = hook  # type: ignore[method-assign]
     return console
 
 
-def _broken_pipe() -> None:
-    raise BrokenPipeError
+def _stderr_closed() -> None:
+    """Nobody reads the messages any more: the run goes on, its exit code unchanged."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stderr.fileno())
+    os.close(devnull)
+
+
+PIPE_CLOSED = (
+    "Erreur : sortie coupée (le programme qui la lisait, par exemple head, s'est arrêté avant "
+    "la fin) : seul l'affichage est incomplet, les fichiers écrits sont entiers.\n"
+)
+
+
+def _pipe_closed() -> NoReturn:
+    """The reader of stdout has gone (``clausekit validate … | head -1``): an output-side
+    problem, the user's, like an unwritable report folder: one French line on stderr (if it
+    is still there), exit 2. Whatever was written to files was written before printing."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more can reach the reader
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(PIPE_CLOSED)
+        sys.stderr.flush()
+    raise typer.Exit(int(ExitCode.USAGE))
 
 
 class Interrupted(BaseException):
@@ -65,18 +93,13 @@ INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command stopped
 
 
 @contextlib.contextmanager
-def _printing(code: int) -> Iterator[None]:
-    """Print a command's results. A reader that has gone (``clausekit validate … | head -1``)
-    ends the output, not the command: the exit code stays the run's, with no message."""
+def _printing() -> Iterator[None]:
+    """Print a command's results to stdout, flushed, a closed pipe handled as above."""
     try:
         yield
         sys.stdout.flush()
     except BrokenPipeError:
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more can reach the reader
-        os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(code) from None
+        _pipe_closed()
 
 
 def _fail(exc: ClausekitError, debug: bool) -> None:
@@ -216,10 +239,8 @@ def consolidate(
         _fail(exc, debug)
         return
     errors = [i for i in result.checked.issues if i.severity == "error"]
-    code = (
-        result.exit_code
-    )  # under --strict with nothing written: 1 or 3 already (errors.exit_code)
-    with _printing(int(code)):
+    code = result.exit_code  # --strict with nothing written: already 1 or 3
+    with _printing():
         if not quiet:
             console.print(render.summary_table(result.report))
             console.print(render.sources_table(result.report["sources"]))
@@ -320,7 +341,7 @@ def validate(
         _fail(exc, debug)
         return
     code = result.exit_code()
-    with _printing(int(code)):
+    with _printing():
         if format == "json":
             payload = {
                 "valid": code == ExitCode.OK,
@@ -386,15 +407,16 @@ def inspect(
     except ClausekitError as exc:
         _fail(exc, debug)
         return
-    if format == "json":
-        payload = [r.to_dict() for r in reports]
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-    else:
-        sys.stdout.write("".join(f"{line}\n" for line in explain.render_text(reports)))
-    if snippet:
-        if format != "json":
-            sys.stdout.write("\nÀ copier dans clausekit.toml :\n\n")
-        sys.stdout.write(explain.config_snippet(reports, mapping))
+    with _printing():
+        if format == "json":
+            payload = [r.to_dict() for r in reports]
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        else:
+            sys.stdout.write("".join(f"{line}\n" for line in explain.render_text(reports)))
+        if snippet:
+            if format != "json":
+                sys.stdout.write("\nÀ copier dans clausekit.toml :\n\n")
+            sys.stdout.write(explain.config_snippet(reports, mapping))
     code = ExitCode.UNREADABLE if any(r.unreadable for r in reports) else ExitCode.OK
     raise typer.Exit(int(code))
 

@@ -244,6 +244,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "deux fois.",
         "Rien à faire : vous pouvez retirer l'ancien export du dossier.",
     ),
+    "HOURS_MONTH_IMPLAUSIBLE": CodeInfo(
+        "warning",
+        "{hours} h réalisées en {month} pour un même contrat ({rows} ligne(s) de ce mois, la "
+        "première ici) : plus de 300 h dans un mois est invraisemblable. Les heures sont "
+        "comptées telles quelles{more}.",
+        "Vérifiez les heures de ce contrat dans ABC Clauses (un temps plein fait environ "
+        "152 h par mois).",
+    ),
     "BIRTH_DATE_IMPLAUSIBLE": CodeInfo(
         "error",
         "Date de naissance invraisemblable : {age} au premier contrat (attendu : de 15 à "

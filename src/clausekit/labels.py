@@ -59,6 +59,7 @@ ISSUE = {
     "FORECAST_CONFLICT": "heures prévisionnelles incohérentes",
     "ID_ZEROS_MATCHED": "identifiants reconnus malgré des zéros perdus",
     "EXPORT_ROWS_SUPERSEDED": "lignes remplacées par un export plus récent",
+    "HOURS_MONTH_IMPLAUSIBLE": "plus de 300 h en un mois pour un contrat",
     "BIRTH_DATE_IMPLAUSIBLE": "date de naissance invraisemblable",
     "OPERATION_MULTI_TERRITORY": "opération dans plusieurs territoires",
     "PARTICIPANT_DUPLICATE_ID": "identifiant de participant en double",

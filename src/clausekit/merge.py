@@ -30,6 +30,7 @@ from clausekit.reconcile import (
     codes_of,
     export_ranks,
     forecast_items,
+    hours_text,
     newest_only,
     zeros_issues,
 )
@@ -227,6 +228,8 @@ LINE_FILL = (
 )
 OPERATION_FILL = ("operation_libelle", "donneur_ordre", "type_clause", "heures_prevues")
 AGE_BOUNDS = (15, 80)  # a plausible age at the first contract, in years
+MONTH_HOURS_MAX = 300.0  # more hours than this in one month for one contract: implausible
+MAX_LISTED = 1000  # issues of one kind listed one by one; the last one counts the rest
 
 
 @dataclass
@@ -281,6 +284,7 @@ def merge(
     forecasts = _forecasts(data, forecast_level)  # each sheet's level, before any line is set aside
     _keep_newest(data)
     _check_birth_dates(data, validated)
+    _check_month_hours(data, validated)
     people, people_by_territory, duplicates = _people(data, spec, secret)
     operations = _operations(data, forecasts)
     lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
@@ -448,6 +452,50 @@ def age_on(birth: pd.Series, ref: pd.Series) -> pd.Series:
     years = r.dt.year - b.dt.year
     before = (r.dt.month < b.dt.month) | ((r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
     return years - before.astype("Int64")
+
+
+def _check_month_hours(data: _Inputs, validated: list[Validated]) -> None:
+    """More than 300 hours in one month for one contract, its lines added up (after the
+    newest export has replaced the older ones): a warning located at the contract-month's
+    first line. The hours are counted as given; no id is copied into the message."""
+    lines = data.lines
+    dated = lines["month"].notna().to_numpy(dtype=bool) if len(lines) else np.zeros(0, bool)
+    if not dated.any():
+        return
+    key = codes_of([pd.Series(lines["contract_key"]), lines["month"]])
+    total = np.bincount(key, weights=lines["hours"].to_numpy(dtype=np.float64))
+    count = np.bincount(key)
+    over = np.flatnonzero(dated & (total[key] > MONTH_HOURS_MAX))
+    if not len(over):
+        return
+    _, first = np.unique(key[over], return_index=True)  # first line of each contract-month
+    firsts = over[np.sort(first)]
+    labels = {
+        (v.recognised.raw.file, v.recognised.raw.sheet or ""): v.recognised.labels.get(
+            "heures_realisees", "Heures réalisées"
+        )
+        for v in validated
+    }
+    listed = firsts[:MAX_LISTED]
+    for n, position in enumerate(listed, 1):
+        record = lines.iloc[position]
+        rest = len(firsts) - len(listed) if n == len(listed) else 0
+        year, month = str(record["month"]).split("-")[:2]
+        data.issues.append(
+            make_issue(
+                "HOURS_MONTH_IMPLAUSIBLE",
+                file=record["_file"],
+                sheet=record["_sheet"],
+                row=int(record["_row"]),
+                column=labels.get((record["_file"], record["_sheet"]), "Heures réalisées"),
+                hours=hours_text(float(total[key[position]])),
+                month=f"{month}/{year}",
+                rows=int(count[key[position]]),
+                more=f" ; {rest} autre(s) contrat(s)-mois dépassent aussi 300 h, non listés"
+                if rest
+                else "",
+            )
+        )
 
 
 def _people(

@@ -245,12 +245,13 @@ def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
                 row=int(record["_row"]),
                 value=str(record["operation_id"]),
                 count=int(row["n"]),
-                low=_hours(row["low"]),
-                high=_hours(row["high"]),
+                low=hours_text(row["low"]),
+                high=hours_text(row["high"]),
             )
         )
     return issues
 
 
-def _hours(value: float) -> str:
+def hours_text(value: float) -> str:
+    """320.5 -> '320,5'; 1234 -> '1 234' with a narrow no-break space, as in the catalogue."""
     return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")

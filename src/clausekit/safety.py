@@ -710,14 +710,36 @@ def _inflate(
         raise _unreadable(file, _CORRUPT)
 
 
+_DECLARED = re.compile(r"^(\ufeff?\s*<\?xml\s[^>]{0,200}?encoding\s*=\s*[\"'])([^\"']{0,40})")
+
+
+def utf16_encoding(start: bytes) -> str | None:
+    """The UTF-16 codec of an XML part that starts with ``start`` (None: not UTF-16)."""
+    if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in start[:2]:
+        big_endian = start[:2] == codecs.BOM_UTF16_BE or start[:1] == b"\x00"
+        return "utf-16-be" if big_endian else "utf-16-le"
+    return None
+
+
+def declared_utf8(text: str) -> str:
+    """XML text transcoded to UTF-8, its declaration saying so (it said UTF-16): otherwise
+    an XML parser given the bytes believes the declaration and fails."""
+    return _DECLARED.sub(r"\g<1>UTF-8", text, count=1)
+
+
 def _as_utf8(chunks: Iterator[bytes], file: str) -> Iterator[bytes]:
     """Transcode UTF-16 XML to UTF-8 on the fly; refuse encodings a byte scan cannot see."""
     first = next(chunks, b"")
-    if first[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in first[:2]:
-        big_endian = first[:2] == b"\xfe\xff" or first[:1] == b"\x00"
-        encoding = "utf-16-be" if big_endian else "utf-16-le"
+    encoding = utf16_encoding(first)
+    if encoding is not None:
         decoder = codecs.getincrementaldecoder(encoding)("replace")
-        yield decoder.decode(first).encode("utf-8")
+        head = decoder.decode(first)
+        while len(head) < 256:  # the whole declaration, however small the chunks
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
+            head += decoder.decode(chunk)
+        yield declared_utf8(head).encode("utf-8")
         for chunk in chunks:
             yield decoder.decode(chunk).encode("utf-8")
         yield decoder.decode(b"", final=True).encode("utf-8")

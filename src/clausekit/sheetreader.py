@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from clausekit.safety import Limits, Preflight, preflight
+from clausekit.safety import Limits, Preflight, declared_utf8, preflight, utf16_encoding
 
 _CONTEXT: Any = None
 
@@ -103,7 +103,8 @@ def _repaired_xlsx(content: bytes) -> bytes | None:
     """An xlsx package calamine refuses, rewritten the way Excel would save it: part names
     with '/' (some writers use '\\'), the workbook folder renamed ``xl/``, and only the
     sheets that are worksheets with a part (chart, macro and dialog sheets, or a sheet whose
-    relationship is missing, make calamine give up the whole file). None: not repairable.
+    relationship is missing, make calamine give up the whole file), and XML parts in UTF-16
+    (a Windows Phone Excel) in UTF-8, the only encoding calamine reads. None: not repairable.
     Like calamine, it runs beside the preflight under the child's memory cap, and what it
     gives is used only once the preflight has passed the package as it stands."""
     try:
@@ -119,7 +120,7 @@ def _repaired_xlsx(content: bytes) -> bytes | None:
             return None
         folder = folders.pop()
     rels_name = f"{folder}/_rels/workbook.xml.rels"
-    rels = source.read(members[rels_name]) if rels_name in members else b""
+    rels = _utf8(source.read(members[rels_name])) if rels_name in members else b""
     kinds = {_attr(t, b"Id"): _attr(t, b"Type") or b"" for t in _RELATIONSHIP.findall(rels)}
     targets = {_attr(t, b"Id"): _attr(t, b"Target") or b"" for t in _RELATIONSHIP.findall(rels)}
 
@@ -135,7 +136,7 @@ def _repaired_xlsx(content: bytes) -> bytes | None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as repaired:
         for name, info in members.items():
-            data = source.read(info)
+            data = _utf8(source.read(info))
             if folder != "xl" and name in ("_rels/.rels", "[Content_Types].xml"):
                 data = data.replace(f"/{folder}/".encode(), b"/xl/")
                 data = data.replace(f'"{folder}/'.encode(), b'"xl/')
@@ -145,6 +146,15 @@ def _repaired_xlsx(content: bytes) -> bytes | None:
                 name = "xl/" + name[len(folder) + 1 :]
             repaired.writestr(name, data)
     return out.getvalue()
+
+
+def _utf8(data: bytes) -> bytes:
+    """A part in UTF-16 (XML: it starts with '<' or a byte-order mark) as UTF-8."""
+    encoding = utf16_encoding(data[:2])
+    if encoding is None:
+        return data
+    text = data.decode(encoding, "replace").removeprefix("\ufeff")
+    return declared_utf8(text).encode("utf-8")
 
 
 def _failure(exc: BaseException) -> tuple[str, str | None]:
