@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,17 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
     if name in NUMERIC_COLUMNS:
         return pd.Series(float("nan"), index=index, dtype="float64")
     return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
+
+
+def _header_of(validated: list[Validated], field: str, default: str) -> Callable[[pd.Series], str]:
+    """The header of ``field`` as written in the sheet a merged record came from."""
+    headers = {
+        (v.recognised.raw.file, v.recognised.raw.sheet or ""): v.recognised.labels.get(
+            field, default
+        )
+        for v in validated
+    }
+    return lambda record: headers.get((record["_file"], record["_sheet"]), default)
 
 
 def _at_row(code: str, record: pd.Series, **params: Any) -> Issue:
@@ -422,22 +434,15 @@ def _check_birth_dates(data: _Inputs, validated: list[Validated]) -> None:
     bad = ((age < low) | (age > high)).fillna(False).to_numpy(dtype=bool)
     if not bad.any():
         return
-    labels = {
-        (v.recognised.raw.file, v.recognised.raw.sheet or ""): v.recognised.labels.get(
-            "date_naissance", "Date de naissance"
-        )
-        for v in validated
-    }
+    label = _header_of(validated, "date_naissance", "Date de naissance")
     for position in np.flatnonzero(bad)[:1000]:  # bounded like every cell check
         record = parts.iloc[position]
         years = int(age.iloc[position])
         data.issues.append(
-            make_issue(
+            _at_row(
                 "BIRTH_DATE_IMPLAUSIBLE",
-                file=record["_file"],
-                sheet=record["_sheet"],
-                row=int(record["_row"]),
-                column=labels.get((record["_file"], record["_sheet"]), "Date de naissance"),
+                record,
+                column=label(record),
                 age="moins de 15 ans" if years < low else "plus de 80 ans",
             )
         )
@@ -470,24 +475,17 @@ def _check_month_hours(data: _Inputs, validated: list[Validated]) -> None:
         return
     _, first = np.unique(key[over], return_index=True)  # first line of each contract-month
     firsts = over[np.sort(first)]
-    labels = {
-        (v.recognised.raw.file, v.recognised.raw.sheet or ""): v.recognised.labels.get(
-            "heures_realisees", "Heures réalisées"
-        )
-        for v in validated
-    }
+    label = _header_of(validated, "heures_realisees", "Heures réalisées")
     listed = firsts[:MAX_LISTED]
     for n, position in enumerate(listed, 1):
         record = lines.iloc[position]
         rest = len(firsts) - len(listed) if n == len(listed) else 0
         year, month = str(record["month"]).split("-")[:2]
         data.issues.append(
-            make_issue(
+            _at_row(
                 "HOURS_MONTH_IMPLAUSIBLE",
-                file=record["_file"],
-                sheet=record["_sheet"],
-                row=int(record["_row"]),
-                column=labels.get((record["_file"], record["_sheet"]), "Heures réalisées"),
+                record,
+                column=label(record),
                 hours=hours_text(float(total[key[position]])),
                 month=f"{month}/{year}",
                 rows=int(count[key[position]]),
