@@ -182,3 +182,8 @@ def test_describe_values_gives_kinds_and_counts_only() -> None:
         "décimaux (1), texte (1), vides (3)"
     )
     assert describe_values([None, ""], 2) == "vide"
+
+
+def test_a_word_and_a_number_is_a_month_only_when_the_word_names_a_month() -> None:
+    values = ["Article 14", "Lot 12", "juin 2025", "Sept.-24", "Février 2025"]
+    assert describe_values(values, 5) == "mois (3), texte (2)"

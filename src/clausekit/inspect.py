@@ -116,10 +116,15 @@ def parse_maps(texts: Iterable[str], spec: Spec | None = None) -> dict[str, str]
 # --------------------------------------------------------------------------- values
 
 
+_MONTH_WORD = (  # a month's name or abbreviation, French or English (« janv.-25 », « June 2025 »)
+    r"(?:janv?|janvier|january|f[ée]vr?|f[ée]vrier|feb|february|mars?|march|avr|avril|apr|april|"
+    r"mai|may|juin|june?|juil|juillet|july?|ao[ûu]t|aug|august|sept?|septembre|september|oct|"
+    r"octobre|october|nov|novembre|november|d[ée]c|d[ée]cembre|dec|december)"
+)
 _KINDS_OF_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("heures (h:mm)", re.compile(r"\d{1,4}:\d{2}(?::\d{2})?|1899-12-3[01] \d{2}:\d{2}:\d{2}")),
     ("dates", re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?|\d{1,2}/\d{1,2}/\d{2,4}")),
-    ("mois", re.compile(r"\d{1,2}/\d{4}|\d{4}-\d{2}|[^\W\d_]{3,9}\.?[- ]\d{2,4}")),
+    ("mois", re.compile(r"\d{1,2}/\d{4}|\d{4}-\d{2}|" + _MONTH_WORD + r"\.?[- ]\d{2,4}", re.I)),
     ("nombres entiers", re.compile(r"[+-]?\d+|[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+")),
     (
         "nombres décimaux",
