@@ -40,7 +40,7 @@ STAGES = {
 
 def profile(folder: Path, cprofile: int = 0) -> dict[str, Any]:
     started = time.perf_counter()
-    from clausekit.read import start_reading
+    from clausekit.pipeline.read import start_reading
 
     reading = start_reading([folder])  # the children start now, as in the CLI
     import clausekit.consolidate as cons

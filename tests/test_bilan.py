@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clausekit.cli import app
-from clausekit.pdf import NOT_FOUND, find_browser, html_to_pdf
+from clausekit.output.pdf import NOT_FOUND, find_browser, html_to_pdf
 
 from .conftest import territory_workbook
 

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from clausekit.consolidate import check
-from clausekit.read import ReadLimits
+from clausekit.pipeline.read import ReadLimits
 
 from .conftest import write_xlsx
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from clausekit.cli import app
 from clausekit.consolidate import build_report, check
-from clausekit.settings import Settings
-from clausekit.spec import load_spec, schemas_dir
+from clausekit.rules.schemas import load_spec, schemas_dir
+from clausekit.rules.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -249,7 +249,7 @@ def test_csv_and_markdown_formats(tmp_path: Path) -> None:
 
 
 def test_mask_below_hides_small_counts_everywhere(tmp_path: Path) -> None:
-    from clausekit.masking import PEOPLE_KEYS
+    from clausekit.output.masking import PEOPLE_KEYS
 
     out = tmp_path / "out"
     result = runner.invoke(

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clausekit.config import (
+from clausekit.errors import UsageError
+from clausekit.parse import normalise_text
+from clausekit.routine.config import (
     Config,
     canonical_columns,
     check_config,
@@ -20,9 +22,7 @@ from clausekit.config import (
     resolve_period,
     write_init,
 )
-from clausekit.errors import UsageError
-from clausekit.parse import normalise_text
-from clausekit.settings import DEFAULT_PROGRAMMES, Settings
+from clausekit.rules.settings import DEFAULT_PROGRAMMES, Settings
 
 
 def write(folder: Path, text: str, name: str = "clausekit.toml") -> Path:

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from clausekit.consolidate import build_report, check
-from clausekit.settings import Settings
-from clausekit.spec import load_spec
+from clausekit.rules.schemas import load_spec
+from clausekit.rules.settings import Settings
 
 from .conftest import SECRET, territory_workbook, write_xlsx
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from clausekit.errors import UsageError
-from clausekit.exits import (
+from clausekit.rules.exits import (
     DAYS_PER_MONTH,
     best_outcome,
     classify_exits,
@@ -20,7 +20,7 @@ from clausekit.exits import (
     load_contract_rules,
     load_exit_rules,
 )
-from clausekit.spec import schemas_dir
+from clausekit.rules.schemas import schemas_dir
 
 
 def classify(situation: object, duration: float | None = None) -> str:

@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 from clausekit.cli import app
 from clausekit.consolidate import CheckResult, check, consolidate
 from clausekit.errors import Issue
-from clausekit.validate import Validated
+from clausekit.pipeline.validate import Validated
 
 from .conftest import CONTRACT_HEADER, OPERATION_HEADER, PARTICIPANT_HEADER
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from clausekit import history as history_module
 from clausekit.errors import UsageError
-from clausekit.history import (
+from clausekit.routine import history as history_module
+from clausekit.routine.history import (
     DIFF_HEADER,
     SCHEMA_VERSION,
     History,

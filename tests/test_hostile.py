@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 from clausekit.cli import app
 from clausekit.consolidate import CheckResult, check, consolidate
 from clausekit.errors import InputError, Issue, OutputError
-from clausekit.read import ReadLimits
+from clausekit.pipeline.read import ReadLimits
 
 from .conftest import CONTRACT_HEADER, OPERATION_HEADER, PARTICIPANT_HEADER, territory_workbook
 
@@ -410,8 +410,8 @@ DRIVER = textwrap.dedent(
     import json, resource, sys, time
     from pathlib import Path
     from clausekit.consolidate import check
-    from clausekit.read import ReadLimits
-    from clausekit.safety import Limits
+    from clausekit.pipeline.read import ReadLimits
+    from clausekit.preflight import Limits
 
     if __name__ == "__main__":
         # preflight disarmed: the parser's child process is the only line of defence left

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from clausekit import labels
 from clausekit.cli import app
 from clausekit.errors import CATALOGUE
+from clausekit.rules import labels
 
 from .conftest import CONTRACT_HEADER, OPERATION_HEADER, PARTICIPANT_HEADER, write_xlsx
 

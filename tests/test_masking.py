@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clausekit.masking import mask_counts, mask_records
+from clausekit.output.masking import mask_counts, mask_records
 
 Cell = tuple[int, int]  # (row, column) in a "canonical" full table: totals last
 

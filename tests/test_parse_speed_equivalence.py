@@ -28,9 +28,9 @@ from clausekit.parse import (
     parse_months,
     parse_numbers,
 )
-from clausekit.read import RawSheet, Source
-from clausekit.recognise import recognise
-from clausekit.spec import load_spec
+from clausekit.pipeline.read import RawSheet, Source
+from clausekit.pipeline.recognise import recognise
+from clausekit.rules.schemas import load_spec
 
 NBSP = "\u00a0"
 TRICKY = [

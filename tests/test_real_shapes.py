@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from clausekit.consolidate import build_report, check
-from clausekit.settings import Settings
-from clausekit.spec import load_spec
+from clausekit.rules.schemas import load_spec
+from clausekit.rules.settings import Settings
 
 from .conftest import SECRET, write_xlsx
 
@@ -161,7 +161,7 @@ def test_operation_number_beside_its_label_is_the_id(tmp_path: Path) -> None:
 )
 def test_each_header_spelling_reaches_its_field(header: str, field: str) -> None:
     from clausekit.parse import header_key
-    from clausekit.recognise import _aliases
+    from clausekit.pipeline.recognise import _aliases
 
     index, _, _ = _aliases(load_spec())
     assert index[header_key(header)] == field

@@ -17,9 +17,9 @@ import pytest
 
 from clausekit.consolidate import check, consolidate
 from clausekit.errors import ExitCode, InputError, NoTableError
-from clausekit.read import FileRead, ReadLimits, Source, _excel_result, _finish, _Job
-from clausekit.safety import preflight
-from clausekit.sheetreader import reader_context
+from clausekit.pipeline.read import FileRead, ReadLimits, Source, _excel_result, _finish, _Job
+from clausekit.pipeline.worker import reader_context
+from clausekit.preflight import preflight
 from tests.conftest import CONTRACT_HEADER, write_xlsx
 
 CONTENT_TYPES = (
@@ -414,7 +414,7 @@ class Pipe:
 def test_a_reader_panic_is_an_unreadable_file_not_a_time_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clausekit import sheetreader
+    from clausekit.pipeline import worker as sheetreader
 
     def panic(content: bytes, locate: set[str]) -> list[object]:
         raise FakePanic("called `Option::unwrap()` on a `None` value")
@@ -505,8 +505,8 @@ def test_output_path_that_is_a_file_is_a_user_error(tmp_path: Path) -> None:
 def test_write_failures_leave_the_previous_report_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, expected: str
 ) -> None:
-    from clausekit import write
     from clausekit.errors import OutputError
+    from clausekit.output import writers as write
 
     small_export(tmp_path / "in")
     out = tmp_path / "out"
@@ -629,7 +629,7 @@ def test_a_masked_report_carries_no_identifier_and_no_path(tmp_path: Path) -> No
 
     import jsonschema
 
-    from clausekit.spec import schemas_dir
+    from clausekit.rules.schemas import schemas_dir
 
     exports = identified_exports(tmp_path / "exports")
     out = tmp_path / "out"
@@ -841,8 +841,8 @@ def test_contract_dates_outside_2000_2100_and_negative_forecast_are_located_erro
 def hours_warnings(paths: list[Path]) -> tuple[list[object], float]:
     """The HOURS_MONTH_IMPLAUSIBLE issues of a report on ``paths``, and its hours."""
     from clausekit.consolidate import build_report
-    from clausekit.settings import Settings
-    from clausekit.spec import load_spec
+    from clausekit.rules.schemas import load_spec
+    from clausekit.rules.settings import Settings
     from tests.conftest import SECRET
 
     settings = Settings()

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from clausekit import write
 from clausekit.cli import app
+from clausekit.output import writers as write
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -231,7 +231,7 @@ def test_shared_mapping_for_every_territory_and_old_keys_warned(
 def test_xlsx_rejects_sheet_is_capped_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 
-    from clausekit import report as report_module
+    from clausekit.output import views as report_module
 
     monkeypatch.setattr(report_module, "XLSX_DETAIL_ROWS", 2)
     golden = json.loads((ROOT / "tests" / "golden" / "rapport.json").read_text(encoding="utf-8"))

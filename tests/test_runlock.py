@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from clausekit.errors import UsageError
-from clausekit.runlock import LockedError, lock_path, run_lock
+from clausekit.routine.lock import LockedError, lock_path, run_lock
 
 CTX = multiprocessing.get_context("spawn")
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from clausekit.errors import Issue
-from clausekit.safety import Limits, Preflight, is_lock_file, preflight, sniff_format
+from clausekit.preflight import Limits, Preflight, is_lock_file, preflight, sniff_format
 
 SHEET = "xl/worksheets/sheet1.xml"
 SECRET = "Dupont Jean-Michel"  # personal data: must never appear in a message
@@ -757,7 +757,7 @@ def test_mutated_files_never_raise(base: Path, tmp_path: Path) -> None:
 def test_cached_value_split_from_its_formula_by_a_chunk_boundary(
     base: Path, tmp_path: Path
 ) -> None:
-    from clausekit.safety import _CHUNK  # the scan reads stored members in chunks of this size
+    from clausekit.preflight import _CHUNK  # the scan reads stored members in chunks of this size
 
     with zipfile.ZipFile(base) as zf:
         sheet = zf.read(SHEET)

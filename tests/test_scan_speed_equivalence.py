@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clausekit import safety
+from clausekit import preflight as safety
 from clausekit.errors import Issue
-from clausekit.safety import (
+from clausekit.preflight import (
     Limits,
     _cells_beyond,
     _Found,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clausekit import spec as spec_module
 from clausekit.cli import app
-from clausekit.spec import SchemaError, load_spec, schemas_dir
+from clausekit.rules import schemas as spec_module
+from clausekit.rules.schemas import SchemaError, load_spec, schemas_dir
 
 
 def broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:

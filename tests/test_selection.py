@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clausekit.selection import ExportDate, date_in_name, export_date, title_date
+from clausekit.pipeline.exportdate import ExportDate, date_in_name, export_date, title_date
 
 
 def touch(path: Path, modified: datetime) -> Path:

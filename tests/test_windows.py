@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from clausekit import sheetreader
-from clausekit.config import check_config, load_config, user_path
 from clausekit.consolidate import build_report, check
-from clausekit.runlock import LOCK_OFFSET, LockedError, lock_path, run_lock
-from clausekit.settings import Settings
-from clausekit.spec import load_spec
+from clausekit.pipeline import worker as sheetreader
+from clausekit.routine.config import check_config, load_config, user_path
+from clausekit.routine.lock import LOCK_OFFSET, LockedError, lock_path, run_lock
+from clausekit.rules.schemas import load_spec
+from clausekit.rules.settings import Settings
 
 from . import windows
 from .conftest import SECRET, territory_workbook

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from clausekit.consolidate import consolidate
-from clausekit.report import Chart, View, views
-from clausekit.write import write_xlsx
+from clausekit.output.views import Chart, View, views
+from clausekit.output.writers import write_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -55,7 +55,7 @@ def _spawn_only() -> list[str]:
 
 def simulate(monkeypatch: Any) -> types.ModuleType:
     """Windows' constraints in this process, undone after the test. Returns the msvcrt."""
-    from clausekit import sheetreader
+    from clausekit.pipeline import worker as sheetreader
 
     msvcrt = fake_msvcrt()
     monkeypatch.setitem(sys.modules, "fcntl", None)

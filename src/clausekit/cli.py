@@ -199,9 +199,9 @@ def consolidate(
     import os
     import time
 
-    from clausekit import routine
-    from clausekit.read import start_reading
-    from clausekit.runlock import run_lock
+    from clausekit.pipeline.read import start_reading
+    from clausekit.routine import plan as routine
+    from clausekit.routine.lock import run_lock
 
     started = time.monotonic()
     console = _console()
@@ -324,8 +324,8 @@ def validate(
     """
     import os
 
-    from clausekit import routine
-    from clausekit.read import start_reading
+    from clausekit.pipeline.read import start_reading
+    from clausekit.routine import plan as routine
 
     if format not in ("table", "json"):
         _fail(_usage(f"Format « {format} » inconnu : choisissez table ou json."), debug)
@@ -395,7 +395,7 @@ def inspect(
     import os
 
     from clausekit import inspect as explain
-    from clausekit import routine
+    from clausekit.routine import plan as routine
 
     try:
         if format not in ("texte", "json"):
@@ -461,7 +461,7 @@ def init(
 
     Exemple : clausekit init
     """
-    from clausekit.config import write_init
+    from clausekit.routine.config import write_init
 
     try:
         written = write_init(config or path, force=force)
@@ -489,7 +489,7 @@ def config_check(
     """
     import os
 
-    from clausekit.config import find_config, review_config
+    from clausekit.routine.config import find_config, review_config
 
     try:
         found = find_config(config or path, Path.cwd(), os.environ)
@@ -527,7 +527,7 @@ HistoryBase = Annotated[
 def _history_path(base: Path | None, config: Path | None) -> Path:
     import os
 
-    from clausekit import routine
+    from clausekit.routine import plan as routine
 
     if base is not None:
         if not base.is_file():
@@ -558,7 +558,7 @@ def history(
         return
     from rich.table import Table
 
-    from clausekit.history import History
+    from clausekit.routine.history import History
 
     try:
         path = _history_path(base, config)
@@ -608,7 +608,7 @@ def history_diff(
     """
     from rich.table import Table
 
-    from clausekit.history import DIFF_HEADER, History, diff_rows
+    from clausekit.routine.history import DIFF_HEADER, History, diff_rows
 
     above = ctx.obj or (None, None)
     base, config = base or above[0], config or above[1]
@@ -670,7 +670,7 @@ def run() -> None:
     import signal
     import threading
 
-    from clausekit.sheetreader import shutdown
+    from clausekit.pipeline.worker import shutdown
 
     def interrupt(signum: int, frame: Any) -> None:
         raise Interrupted

@@ -21,17 +21,10 @@ from clausekit.errors import (
     make_issue,
     output_error,
 )
-from clausekit.indicators import compute
-from clausekit.masking import deidentify, mask_report
-from clausekit.merge import Dataset, merge
 from clausekit.options import InputOptions, RunOptions
-from clausekit.read import FileRead, Reading, ReadLimits, start_reading
-from clausekit.recognise import recognise
-from clausekit.report import TEAM_ANNEX, public_views, rejects_frame, team_views, views
-from clausekit.settings import Settings
-from clausekit.spec import Spec, load_spec
-from clausekit.validate import Validated, validate
-from clausekit.write import (
+from clausekit.output.masking import deidentify, mask_report
+from clausekit.output.views import TEAM_ANNEX, public_views, rejects_frame, team_views, views
+from clausekit.output.writers import (
     output_set,
     write_csv,
     write_document,
@@ -40,6 +33,13 @@ from clausekit.write import (
     write_tables_csv,
     write_xlsx,
 )
+from clausekit.pipeline.indicators import compute
+from clausekit.pipeline.merge import Dataset, merge
+from clausekit.pipeline.read import FileRead, Reading, ReadLimits, start_reading
+from clausekit.pipeline.recognise import recognise
+from clausekit.pipeline.validate import Validated, validate
+from clausekit.rules.schemas import Spec, load_spec
+from clausekit.rules.settings import Settings
 
 
 @dataclass
@@ -207,7 +207,7 @@ def build_report(
     row in ``by_territory`` (values null, ``usable_export`` false)."""
     pattern = None
     if settings.non_work_contracts:
-        from clausekit.config import not_work_pattern
+        from clausekit.routine.config import not_work_pattern
 
         pattern = not_work_pattern(settings.non_work_contracts)
     data = merge(
@@ -221,7 +221,7 @@ def build_report(
         for validated in checked.validated:
             validated.tables = {}
     body = compute(data, spec, settings)
-    from clausekit.cumulative import year_to_date
+    from clausekit.pipeline.cumulative import year_to_date
 
     cumulative = year_to_date(data, spec, settings, body["period"])
     if cumulative is not None:  # a month read against its year
@@ -298,7 +298,7 @@ def with_declared(
 ) -> list[dict[str, Any]]:
     """The territories of the data (``usable_export`` true), and a row for each declared
     territory without usable data: every value null (« n.r. »), never 0."""
-    from clausekit.indicators import STAT_KEYS
+    from clausekit.pipeline.indicators import STAT_KEYS
 
     rows = [{**t, "usable_export": True} for t in by_territory]
     for d in declared:
@@ -382,7 +382,8 @@ def consolidate(
     """Consolidate every export under ``paths`` and write the report into ``out_dir``.
 
     ``overrides`` are :class:`RunOptions` fields (``consolidate(p, out, strict=True)``).
-    ``reading``: the files of ``paths`` already being read (:func:`~clausekit.read.start_reading`).
+    ``reading``: the files of ``paths`` already being read
+    (:func:`~clausekit.pipeline.read.start_reading`).
     Raises :class:`InputError` when no input could be read at all. Under ``strict``, any
     rejected row is fatal: nothing is written and the exit code says why. With a history
     database, the period's aggregates are recorded (replacing an earlier run of the same
@@ -484,7 +485,7 @@ def _nothing_to_report(checked: CheckResult, paths: list[Path]) -> Exception:
 
 def _history_preview(path: Path, report: dict[str, Any]) -> Any:
     """The evolution since the previous recorded period, as a table (None: no previous)."""
-    from clausekit.history import DIFF_HEADER, History, diff_table, period_key
+    from clausekit.routine.history import DIFF_HEADER, History, diff_table, period_key
 
     period = period_key(report)
     with History(path) as history:
@@ -498,7 +499,7 @@ def _history_preview(path: Path, report: dict[str, Any]) -> Any:
 def _record_history(path: Path, report: dict[str, Any], files: list[str]) -> None:
     """Record the period's aggregates (never personal data), replacing an earlier run of the
     same period, in one transaction."""
-    from clausekit.history import History, inputs_hash, period_key
+    from clausekit.routine.history import History, inputs_hash, period_key
 
     with History(path) as history:
         history.record(period_key(report), inputs_hash([Path(f) for f in files]), report)

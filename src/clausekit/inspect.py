@@ -1,11 +1,11 @@
 """``clausekit inspect``: what clausekit understands of an export, sheet by sheet, column by
 column, and the clausekit.toml lines that map the columns it does not know.
 
-Everything said comes from the same recognition as a run (:func:`clausekit.recognise.recognise`
-with the mappings of clausekit.toml and of ``--map``); this module only explains it. No cell
-value is ever shown: a column is described by the kinds of values it holds (dates, numbers,
-text…) and how many, so that a people sheet can be inspected without showing a name or a
-birth date.
+Everything said comes from the same recognition as a run
+(:func:`clausekit.pipeline.recognise.recognise` with the mappings of clausekit.toml and of
+``--map``); this module only explains it. No cell value is ever shown: a column is described by
+the kinds of values it holds (dates, numbers, text…) and how many, so that a people sheet can
+be inspected without showing a name or a birth date.
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from clausekit.config import Config
 from clausekit.errors import Issue, UsageError
-from clausekit.fields import field_label, fields, resolve_field
 from clausekit.parse import normalise_label
-from clausekit.read import RawSheet, read_files
-from clausekit.recognise import (
+from clausekit.pipeline.read import RawSheet, read_files
+from clausekit.pipeline.recognise import (
     HEADER_SEARCH_ROWS,
     MONTH_PREFIX,
     PUBLIC_PREFIX,
     column_letter,
     recognise,
 )
-from clausekit.spec import Spec, load_spec
+from clausekit.routine.config import Config
+from clausekit.rules.fields import field_label, fields, resolve_field
+from clausekit.rules.schemas import Spec, load_spec
 
 # How a column was recognised (shown as is)
 RULE_ALIAS = "alias"  # the header is one of the accepted headers of schemas/, as written

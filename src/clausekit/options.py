@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clausekit.settings import Settings
+from clausekit.rules.settings import Settings
 
 FORMATS = ("xlsx", "json", "csv", "markdown", "pdf")  # the outputs a run can write
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clausekit import labels
+from clausekit.rules import labels
 
 
 def issue_table(issues: list[Any], limit: int = 40) -> Any:
@@ -80,7 +80,7 @@ def grid_cell(value: Any, kind: str) -> str:
 def summary_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    from clausekit.report import grid, period_words, rate_note
+    from clausekit.output.views import grid, period_words, rate_note
 
     period = report["period"]
     title = f"Synthèse — {period_words(period)}" if period["start"] else "Synthèse"

@@ -26,8 +26,8 @@ from clausekit.parse import (
     parse_months,
     parse_numbers,
 )
-from clausekit.recognise import MONTH_PREFIX, PUBLIC_PREFIX, Recognised
-from clausekit.spec import ColumnSpec, Spec, TableSpec
+from clausekit.pipeline.recognise import MONTH_PREFIX, PUBLIC_PREFIX, Recognised
+from clausekit.rules.schemas import ColumnSpec, Spec, TableSpec
 
 PUBLIC_SPLIT = re.compile(r"[,;/+|\n]|\bet\b")
 PROVENANCE = ["_file", "_sheet", "_row", "_territory_hint"]

@@ -1,7 +1,7 @@
 """The bilan: one self-contained HTML document a reader opens in any browser and prints to A4.
 
 No network resource and no script: the style sheet is inline, the charts are inline SVG
-(:mod:`clausekit.svgchart`). Print CSS puts each part on its own pages, with the title, the
+(:mod:`clausekit.output.svgchart`). Print CSS puts each part on its own pages, with the title, the
 period and « page x / y » on every page (``@page`` margin boxes). Aggregates only: no row of
 an export, no issue list, no name ever goes in it. Built from the report dict — the masked
 one under ``--mask-below``.
@@ -17,8 +17,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from clausekit import labels, svgchart
-from clausekit.report import (
+from clausekit.output import svgchart
+from clausekit.output.views import (
     EXIT_LABELS,
     FOOTNOTE_PEOPLE,
     MONTH_SHORT,
@@ -35,6 +35,7 @@ from clausekit.report import (
     rate_note,
     share,
 )
+from clausekit.rules import labels
 
 TITLE = "Bilan des clauses sociales d'insertion"
 NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
@@ -674,7 +675,7 @@ def production_date() -> datetime.date:
 
 
 def write_bilan(report: dict[str, Any], target: Path) -> None:
-    from clausekit.write import atomic_path
+    from clausekit.output.writers import atomic_path
 
     with atomic_path(target) as tmp:
         tmp.write_text(bilan_html(report), encoding="utf-8")

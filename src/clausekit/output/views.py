@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from clausekit import labels
+from clausekit.rules import labels
 
 LABELS = {
     "territory": "Territoire",
@@ -464,8 +464,8 @@ MONTH_SHORT = (
 
 def programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
     """(territory, operation id) → programme, from the contracting authority's name."""
-    from clausekit.indicators import programmes
-    from clausekit.settings import Settings
+    from clausekit.pipeline.indicators import programmes
+    from clausekit.rules.settings import Settings
 
     named = report["settings"].get("programmes", {})
     settings = Settings(programmes=tuple((k, tuple(v)) for k, v in named.items()))

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 
 from clausekit.parse import normalise_label
-from clausekit.spec import Spec, load_spec
+from clausekit.rules.schemas import Spec, load_spec
 
 
 @dataclass(frozen=True)

@@ -352,14 +352,14 @@ def write_document(
 ) -> list[str]:
     """The bilan, written by every run (bilan.html), and printed to bilan.pdf when asked.
     Its modules are loaded only here: only the runs that write the document pay for them."""
-    from clausekit.bilan import bilan_html
+    from clausekit.output.bilan import bilan_html
 
     document = bilan_html(report)
     with atomic_path(stage("bilan.html")) as tmp:
         tmp.write_text(document, encoding="utf-8")
     names = ["bilan.html"]
     if "pdf" in formats:
-        from clausekit.pdf import html_to_pdf
+        from clausekit.output.pdf import html_to_pdf
 
         html_to_pdf(document, stage("bilan.pdf"))
         names.append("bilan.pdf")

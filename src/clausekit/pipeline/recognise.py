@@ -30,9 +30,9 @@ from clausekit.parse import (
     normalise_text,
     parse_months,
 )
-from clausekit.read import RawSheet
-from clausekit.selection import title_date
-from clausekit.spec import Spec
+from clausekit.pipeline.exportdate import title_date
+from clausekit.pipeline.read import RawSheet
+from clausekit.rules.schemas import Spec
 
 HEADER_SEARCH_ROWS = 30
 PUBLIC_PREFIX = "public:"

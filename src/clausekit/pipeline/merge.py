@@ -21,9 +21,9 @@ import pandas as pd
 import pyarrow as pa
 
 from clausekit.errors import Issue, make_issue
-from clausekit.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
 from clausekit.parse import normalise_text
-from clausekit.reconcile import (
+from clausekit.pipeline.exportdate import ExportDate, export_date
+from clausekit.pipeline.reconcile import (
     Forecasts,
     Superseded,
     align_ids,
@@ -35,9 +35,9 @@ from clausekit.reconcile import (
     newest_only,
     zeros_issues,
 )
-from clausekit.selection import ExportDate, export_date
-from clausekit.spec import Spec
-from clausekit.validate import Validated
+from clausekit.pipeline.validate import Validated
+from clausekit.rules.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
+from clausekit.rules.schemas import Spec
 
 PROVENANCE_TEXT = ("_file", "_sheet", "_territory_hint")
 LINE_COLUMNS = (

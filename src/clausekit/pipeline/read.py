@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clausekit.errors import Issue, make_issue
-from clausekit.safety import Limits, Preflight, is_lock_file, preflight, sniff_format
-from clausekit.sheetreader import read_workbook, reader_context
+from clausekit.pipeline.worker import read_workbook, reader_context
+from clausekit.preflight import Limits, Preflight, is_lock_file, preflight, sniff_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,11 +81,11 @@ def discover(
             issues.append(make_issue("FILE_NOT_FOUND", file=str(root)))
             continue
         if root.is_file():
-            from clausekit.selection import name_without_date
+            from clausekit.pipeline.exportdate import name_without_date
 
             candidates: list[tuple[Path, str]] = [(root, name_without_date(root.stem))]
         else:
-            from clausekit.selection import name_without_date
+            from clausekit.pipeline.exportdate import name_without_date
 
             candidates = []
             for path in sorted(root.rglob("*")):
@@ -406,7 +406,7 @@ def _excel_result(
 def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
     """The same export dropped twice in a folder ("export (1).xlsx") is read once, under its
     newest name: byte-identical files would otherwise count every hour twice."""
-    from clausekit.selection import export_date
+    from clausekit.pipeline.exportdate import export_date
 
     seen: dict[str, str] = {}
     kept = []

@@ -87,8 +87,8 @@ READABLE_CODES = frozenset({"BRSA", "ASE", "QPV", "TH", "DELD", "CDI", "CDD", "C
 
 @functools.cache
 def _tables() -> dict[str, dict[str, str]]:
-    from clausekit.exits import load_contract_rules
-    from clausekit.spec import load_spec
+    from clausekit.rules.exits import load_contract_rules
+    from clausekit.rules.schemas import load_spec
 
     spec = load_spec()
     rules = load_contract_rules()

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from clausekit.config import Config, Territory, find_config, load_config, parse_period
 from clausekit.errors import UsageError
 from clausekit.options import InputOptions, RunOptions
+from clausekit.routine.config import Config, Territory, find_config, load_config, parse_period
 
 DEFAULT_OUTPUT = Path("rapport")
 

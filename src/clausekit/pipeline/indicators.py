@@ -22,17 +22,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from clausekit.exits import (
+from clausekit.parse import normalise_text
+from clausekit.pipeline.merge import Dataset, age_on
+from clausekit.rules.exits import (
     best_outcome,
     classify_exits,
     duration_from_dates,
     exit_summary,
     load_contract_rules,
 )
-from clausekit.merge import Dataset, age_on
-from clausekit.parse import normalise_text
-from clausekit.settings import Settings
-from clausekit.spec import Spec
+from clausekit.rules.schemas import Spec
+from clausekit.rules.settings import Settings
 
 UNKNOWN = "(non renseigné)"
 UNKNOWN_CLAUSE = "NON_RECONNU"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from clausekit.indicators import compute
-from clausekit.merge import Dataset
-from clausekit.settings import Settings
-from clausekit.spec import Spec
+from clausekit.pipeline.indicators import compute
+from clausekit.pipeline.merge import Dataset
+from clausekit.rules.schemas import Spec
+from clausekit.rules.settings import Settings
 
 # what the cumulative carries: the grid of page 1, the forecast against realised, the
 # monthly follow-up of the programmes

@@ -6,7 +6,7 @@ the two cores check and parse two files at once.
 
 Where there is no ``resource`` module (Windows), the operating system sets no memory cap: the
 safety check then runs to its end before the parser starts, so that only a file whose declared
-sizes, ranges and compression ratios are within :class:`~clausekit.safety.Limits` is parsed,
+sizes, ranges and compression ratios are within :class:`~clausekit.preflight.Limits` is parsed,
 and the time limit still stops a parser that runs too long.
 """
 
@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from clausekit.safety import Limits, Preflight, declared_utf8, preflight, utf16_encoding
+from clausekit.preflight import Limits, Preflight, declared_utf8, preflight, utf16_encoding
 
 _CONTEXT: Any = None
 
@@ -38,7 +38,7 @@ def reader_context() -> Any:
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         _CONTEXT = mp.get_context(method)
         if method == "forkserver":
-            _CONTEXT.set_forkserver_preload(["clausekit.sheetreader", "fastexcel", "pyarrow"])
+            _CONTEXT.set_forkserver_preload(["clausekit.pipeline.worker", "fastexcel", "pyarrow"])
     return _CONTEXT
 
 

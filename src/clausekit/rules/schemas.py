@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from clausekit.errors import UsageError
-from clausekit.tomlfile import did_you_mean, read_toml, unknown_keys
+from clausekit.rules.tomlfile import did_you_mean, read_toml, unknown_keys
 
 KINDS = ("participants", "contrats", "operations")
 
 
 def schemas_dir() -> Path:
     """Folder of the schema files: inside the installed package, else the source tree's."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "schemas", here.parent.parent / "schemas"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "schemas", package.parent.parent / "schemas"):
         if (candidate / "contrats.toml").is_file():
             return candidate
     raise FileNotFoundError("schemas/ introuvable")  # pragma: no cover - broken install

@@ -2,7 +2,7 @@
 
 - **Successive exports are not added**: the same line (territory, contract, month),
   participant or operation met in several exports counts once, from the newest export
-  (:mod:`clausekit.selection` dates them).
+  (:mod:`clausekit.pipeline.exportdate` dates them).
 - **Ids that lost their leading zeros** (``00000181`` in one table, ``181`` in another, as
   Excel does) are the same id within a territory.
 - **Forecast hours at the level the export gives them**: repeated per operation (counted once
@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from clausekit.errors import Issue, make_issue
-from clausekit.selection import ExportDate
+from clausekit.pipeline.exportdate import ExportDate
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]

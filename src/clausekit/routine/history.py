@@ -358,7 +358,7 @@ def _french(value: float | int | None, signed: bool = False, hours: bool = False
 def diff_table(diff: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The diff under :data:`DIFF_HEADER` for a spreadsheet: labels as text, the values and
     the change as real numbers (None where a side is missing)."""
-    from clausekit.report import LABELS
+    from clausekit.output.views import LABELS
 
     out: list[tuple[Any, ...]] = []
     for row, text in zip(diff, diff_rows(diff), strict=True):
@@ -376,7 +376,7 @@ def diff_table(diff: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def diff_rows(diff: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """The diff as text cells under :data:`DIFF_HEADER` (French numbers, signed deltas)."""
-    from clausekit.report import LABELS
+    from clausekit.output.views import LABELS
 
     out: list[tuple[str, ...]] = []
     for row in diff:

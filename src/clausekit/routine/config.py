@@ -1,7 +1,7 @@
 """The configuration file ``clausekit.toml``: discovery, validation and the settings it holds.
 
 Every rule of DOMAIN.md that users may change lives here: the counting settings
-(:class:`clausekit.settings.Settings`), contract types that are not work, programme groupings
+(:class:`clausekit.rules.settings.Settings`), contract types that are not work, programme groupings
 of contracting authorities, the output folder, the period rule for unattended runs, the
 territories and their input files, the history database and where the pseudonymisation secret
 comes from. A secret is never read from the file itself.
@@ -23,9 +23,9 @@ from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from clausekit.errors import UsageError
-from clausekit.settings import AGE_REFERENCES, DEFAULT_NON_WORK, DEFAULT_PROGRAMMES, Settings
-from clausekit.tomlfile import did_you_mean as _did_you_mean
-from clausekit.tomlfile import toml_problem as _toml_problem
+from clausekit.rules.settings import AGE_REFERENCES, DEFAULT_NON_WORK, DEFAULT_PROGRAMMES, Settings
+from clausekit.rules.tomlfile import did_you_mean as _did_you_mean
+from clausekit.rules.tomlfile import toml_problem as _toml_problem
 
 CONFIG_NAME = "clausekit.toml"
 ENV_CONFIG = "CLAUSEKIT_CONFIG"
@@ -97,7 +97,7 @@ class Territory:
 
     def files(self) -> list[Path]:
         """The spreadsheet files of this territory, sorted, without duplicates."""
-        from clausekit.read import SPREADSHEET_SUFFIXES
+        from clausekit.pipeline.read import SPREADSHEET_SUFFIXES
 
         found: set[Path] = set()
         if self.folder is not None and self.folder.is_dir():
@@ -295,7 +295,7 @@ def _period_rule_problem(rule: str) -> str:
 
 def canonical_columns() -> tuple[str, ...]:
     """Every canonical column name of the schemas, sorted."""
-    from clausekit.spec import load_spec
+    from clausekit.rules.schemas import load_spec
 
     names = {col.name for table in load_spec().tables.values() for col in table.columns}
     return tuple(sorted(names))
@@ -637,7 +637,7 @@ def _programmes(c: _Checker, table: dict[str, Any]) -> dict[str, tuple[str, ...]
 def _columns(c: _Checker, raw: Any, where: str, header: str) -> dict[str, str]:
     """A mapping « header as exported » = « field »: the field by its canonical name
     (participant_id) or its French one (participant, « Heures réalisées »)."""
-    from clausekit.fields import resolve_field
+    from clausekit.rules.fields import resolve_field
 
     if not isinstance(raw, dict):
         c.problem(

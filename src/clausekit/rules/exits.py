@@ -48,7 +48,7 @@ import pandas as pd
 
 from clausekit.errors import UsageError
 from clausekit.parse import normalise_text, parse_dates
-from clausekit.spec import schemas_dir
+from clausekit.rules.schemas import schemas_dir
 
 __all__ = [
     "CATEGORIES",

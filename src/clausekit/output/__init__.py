@@ -1,0 +1,1 @@
+"""What the report becomes: masking, views, writers of each format."""

@@ -1,0 +1,1 @@
+"""Pipeline stages, in the order data flows through them."""

@@ -1,0 +1,1 @@
+"""The monthly routine: configuration, plan, export dates, lock, history."""

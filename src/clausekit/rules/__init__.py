@@ -1,0 +1,1 @@
+"""The vocabularies: schemas, exit rules, settings, report metrics, labels."""
