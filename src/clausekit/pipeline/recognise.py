@@ -37,8 +37,12 @@ from clausekit.rules.schemas import Spec
 HEADER_SEARCH_ROWS = 30
 PUBLIC_PREFIX = "public:"
 MONTH_PREFIX = "month:"
+# "Heures", "Nb. heures", "Nombre d'heures réalisées -"... before a month in a wide header;
+# read on the header as written and on its normalised form (:func:`normalise_label`)
 HOURS_WORDS = re.compile(
-    r"^(?:nb |nombre d |total )?(?:heures?|h)(?: realisees| effectuees| travaillees)?\b", re.I
+    r"^\s*(?:nb\.?\s+|nombre\s+d(?:['’]\s*|\s+)|total\s+)?(?:heures?|h)"
+    r"(?:\s+(?:r[ée]alis[ée]es|effectu[ée]es|travaill[ée]es))?\s*(?:[-:]\s*)?",
+    re.I,
 )
 TOTAL_WORDS = ("total", "totaux", "sous total", "total general")
 
@@ -159,13 +163,6 @@ def _header_labels(head: dict[int, list[str]], row: int, index: dict[str, str]) 
     return labels
 
 
-RAW_HOURS_WORDS = re.compile(
-    r"^\s*(?:nb\.?\s+|nombre\s+d['’]\s*|total\s+)?(?:heures?|h)"
-    r"(?:\s+(?:r[ée]alis[ée]es|effectu[ée]es|travaill[ée]es))?\s*(?:[-:]\s*)?",
-    re.I,
-)
-
-
 def _filled_rows(body: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """True for the rows with at least one filled cell. Column by column (no copy of the whole
     sheet), looking only at the rows still blank so far: most rows are settled by their
@@ -218,7 +215,7 @@ def _month_headers(labels: list[str], positions: list[int]) -> dict[int, str]:
     if not labels:
         return {}
     stripped = [HOURS_WORDS.sub("", normalise_label(label)).strip() for label in labels]
-    raw = [RAW_HOURS_WORDS.sub("", label).strip() for label in labels]
+    raw = [HOURS_WORDS.sub("", label).strip() for label in labels]
     as_written, bad1 = parse_months(pd.Series(raw, dtype="string"))
     without, bad2 = parse_months(pd.Series(stripped, dtype="string"))
     found: dict[int, str] = {}
@@ -294,138 +291,193 @@ def column_letter(position: int) -> str:
     return letters
 
 
-def recognise(
-    raw: RawSheet, spec: Spec, extra_aliases: Mapping[str, str] | None = None
-) -> Recognised | None:
-    """Recognise one sheet; None (with no error) when it is empty. ``extra_aliases`` maps a
-    territory's unusual headers to canonical names (clausekit.toml, « colonnes »)."""
-    frame = raw.frame
-    where = {"file": raw.file, "sheet": raw.sheet}
-    if frame.empty or frame.notna().to_numpy().sum() == 0:
-        return None
-    index, rank, exact = _aliases(spec)
-    mapped: dict[str, str] = {}
-    if extra_aliases:
-        mapped = {header_key(k): v for k, v in extra_aliases.items()}
-        index = {**index, **mapped}
-    head = _head_texts(frame)
-    header = _find_header(head, index)
-    if header is None:
-        rec = Recognised(raw, 0, [], {}, {}, frame.iloc[0:0])
-        rec.issues.append(make_issue("SHEET_NOT_RECOGNISED", **where, rows=HEADER_SEARCH_ROWS))
-        return rec
-    labels = _header_labels(head, header, index)
-    issues: list[Issue] = []
+def column_position(letters: str) -> int:
+    """The 0-based column of spreadsheet letters (A → 0, AA → 26): :func:`column_letter`'s
+    inverse."""
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number - 1
 
-    # duplicate headers are an error: neither column is read
-    norm = [normalise_label(label) for label in labels]
-    counts = Counter(n for n in norm if n)
-    duplicated = {n for n, c in counts.items() if c > 1}
-    for n in sorted(duplicated):
-        positions = [i for i, x in enumerate(norm) if x == n]
-        issues.append(
-            make_issue(
-                "COLUMN_DUPLICATE",
-                **where,
-                row=header,
-                column=labels[positions[0]],
-                count=len(positions),
-                letters=", ".join(column_letter(p) for p in positions),
-            )
+
+@dataclass
+class _Header:
+    """The header row of a sheet being recognised, and what is learned of its columns."""
+
+    raw: RawSheet
+    row: int
+    labels: list[str]  # by position, as written (combined with the row above if need be)
+    issues: list[Issue] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # canonical name -> position
+    rules: dict[int, str] = field(default_factory=dict)  # position -> how it was matched
+    unmapped: list[int] = field(default_factory=list)
+    norm: list[str] = field(init=False)  # by position, normalised (:func:`normalise_label`)
+    keys: list[str] = field(init=False)  # by position, loose form (:func:`header_key`)
+
+    def __post_init__(self) -> None:
+        self.norm = [normalise_label(label) for label in self.labels]
+        self.keys = [header_key(label) if label else "" for label in self.labels]
+
+    def issue(self, code: str, **params: object) -> None:
+        self.issues.append(
+            make_issue(code, file=self.raw.file, sheet=self.raw.sheet, row=self.row, **params)
         )
 
-    keys = [header_key(label) if label else "" for label in labels]
+
+def _index_with(
+    spec: Spec, extra_aliases: Mapping[str, str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The alias index of ``spec`` with a territory's own headers (clausekit.toml), and
+    those headers alone, under their loose form."""
+    index = _aliases(spec)[0]
+    if not extra_aliases:
+        return index, {}
+    mapped = {header_key(k): v for k, v in extra_aliases.items()}
+    return {**index, **mapped}, mapped
+
+
+def _duplicated(hdr: _Header) -> set[str]:
+    """Headers written twice: an error, neither column is read."""
+    counts = Counter(n for n in hdr.norm if n)
+    duplicated = {n for n, c in counts.items() if c > 1}
+    for n in sorted(duplicated):
+        positions = [i for i, x in enumerate(hdr.norm) if x == n]
+        hdr.issue(
+            "COLUMN_DUPLICATE",
+            column=hdr.labels[positions[0]],
+            count=len(positions),
+            letters=", ".join(column_letter(p) for p in positions),
+        )
+    return duplicated
+
+
+def _candidates(hdr: _Header, index: dict[str, str], duplicated: set[str]) -> dict[str, list[int]]:
+    """The positions whose header names each canonical column; the others are unmapped."""
     candidates: dict[str, list[int]] = {}
-    unmapped: list[int] = []
-    for pos, key in enumerate(keys):
-        if not key or norm[pos] in duplicated:
+    for pos, key in enumerate(hdr.keys):
+        if not key or hdr.norm[pos] in duplicated:
             continue
         if key in index:
             candidates.setdefault(index[key], []).append(pos)
         else:
-            unmapped.append(pos)
-    rules = {
-        pos: _rule(keys[pos], norm[pos], mapped, exact) for ps in candidates.values() for pos in ps
-    }
-    body_rows = frame.loc[header + 1 : header + CODE_SAMPLE_ROWS]
-    columns: dict[str, int] = {}
+            hdr.unmapped.append(pos)
+    return candidates
+
+
+def _choose_columns(
+    hdr: _Header, candidates: dict[str, list[int]], rank: dict[str, int], frame: pd.DataFrame
+) -> None:
+    """One position per canonical column: the best-ranked alias, or, for an id beside its
+    label, the column that says number/code and holds codes. Other candidates are ambiguous."""
+    body_rows = frame.loc[hdr.row + 1 : hdr.row + CODE_SAMPLE_ROWS]
+    keys, labels = hdr.keys, hdr.labels
     for name, positions in list(candidates.items()):
         positions.sort(key=lambda p: (rank.get(keys[p], 99), p))
         if len(positions) > 1 and name in ID_LABELS:
-            # an id beside its label: the one that says number/code and holds codes is the id
             positions.sort(key=lambda p: -_code_likeness(body_rows.iloc[:, p], keys[p]))
             label_field = ID_LABELS[name]
             if label_field and label_field not in candidates:
-                columns[label_field] = positions[1]
-                rules[positions[1]] = "libellé (à côté de son identifiant)"
-                rules[positions[0]] = "identifiant (à côté de son libellé)"
+                hdr.columns[label_field] = positions[1]
+                hdr.rules[positions[1]] = "libellé (à côté de son identifiant)"
+                hdr.rules[positions[0]] = "identifiant (à côté de son libellé)"
                 positions = [positions[0], *positions[2:]]
-        columns[name] = positions[0]
+        hdr.columns[name] = positions[0]
         if len(positions) > 1:
-            issues.append(
-                make_issue(
-                    "COLUMN_AMBIGUOUS",
-                    **where,
-                    row=header,
-                    column=labels[positions[0]],
-                    column_label=name,
-                    kept=labels[positions[0]],
-                    found=", ".join(f"« {labels[p]} »" for p in sorted(positions)),
-                )
+            hdr.issue(
+                "COLUMN_AMBIGUOUS",
+                column=labels[positions[0]],
+                column_label=name,
+                kept=labels[positions[0]],
+                found=", ".join(f"« {labels[p]} »" for p in sorted(positions)),
             )
-    # monthly hours laid out wide: one column per month ("janv.-25", "Heures 01/2025", ...)
-    if "mois" not in columns:
-        total = columns.get("heures_realisees")
-        if total is None or normalise_label(labels[total]).startswith(("total", "somme")):
-            months = _month_headers([labels[p] for p in unmapped], unmapped)
-            if months and total is not None:  # the row total of the month columns: not read
-                del columns["heures_realisees"]
-                unmapped.append(total)
-            for pos, month in months.items():
-                columns[MONTH_PREFIX + month] = pos
-                rules[pos] = "mois en colonne (export large)"
-            unmapped = sorted(p for p in unmapped if p not in columns.values())
-    for pos in unmapped:
-        issues.append(make_issue("COLUMN_UNMAPPED", **where, row=header, column=labels[pos]))
 
-    # which table kinds does the sheet hold?
-    present = set(columns) | (
-        {"publics"} if any(c.startswith(PUBLIC_PREFIX) for c in columns) else set()
-    )
+
+def _month_columns(hdr: _Header) -> None:
+    """Monthly hours laid out wide: one column per month ("janv.-25", "Heures 01/2025"...);
+    the row total of the month columns is then not read."""
+    columns = hdr.columns
+    if "mois" in columns:
+        return
+    total = columns.get("heures_realisees")
+    if total is not None and not hdr.norm[total].startswith(("total", "somme")):
+        return
+    months = _month_headers([hdr.labels[p] for p in hdr.unmapped], hdr.unmapped)
+    if months and total is not None:
+        del columns["heures_realisees"]
+        hdr.unmapped.append(total)
+    for pos, month in months.items():
+        columns[MONTH_PREFIX + month] = pos
+        hdr.rules[pos] = "mois en colonne (export large)"
+    hdr.unmapped = sorted(p for p in hdr.unmapped if p not in columns.values())
+
+
+def _map_columns(
+    hdr: _Header, spec: Spec, index: dict[str, str], mapped: Mapping[str, str], frame: pd.DataFrame
+) -> None:
+    """Map the header's columns to canonical names (``hdr.columns``, ``hdr.rules``) and
+    report the duplicated, ambiguous and unmapped ones."""
+    _, rank, exact = _aliases(spec)
+    duplicated = _duplicated(hdr)
+    candidates = _candidates(hdr, index, duplicated)
+    hdr.rules = {
+        pos: _rule(hdr.keys[pos], hdr.norm[pos], mapped, exact)
+        for positions in candidates.values()
+        for pos in positions
+    }
+    _choose_columns(hdr, candidates, rank, frame)
+    _month_columns(hdr)
+    for pos in hdr.unmapped:
+        hdr.issue("COLUMN_UNMAPPED", column=hdr.labels[pos])
+
+
+def _kinds(hdr: _Header, spec: Spec) -> tuple[list[str], dict[str, list[Issue]]]:
+    """The table kinds the sheet holds, and the missing required columns of each (fatal for
+    that kind). A sheet that fully holds none is read as the first it partly holds."""
+    columns = hdr.columns
+    present = set(columns)
+    if any(c.startswith(PUBLIC_PREFIX) for c in columns):
+        present.add("publics")
     if any(c.startswith(MONTH_PREFIX) for c in columns):
         present.add("heures_realisees")
-    kinds = []
+    kinds: list[str] = []
     near: list[str] = []
     for kind, table in spec.tables.items():
         if any(c in present for c in table.signature_any) or not table.signature_any:
-            if all(c in present for c in table.signature_all):
-                kinds.append(kind)
-            else:
-                near.append(kind)
-    sheet_errors: dict[str, list[Issue]] = {}
-    if not kinds and near:
+            (kinds if all(c in present for c in table.signature_all) else near).append(kind)
+    if not kinds:
         kinds = near[:1]
-    found = ", ".join(f"« {label} »" for label in labels if label) or "aucune"
+    found = ", ".join(f"« {label} »" for label in hdr.labels if label) or "aucune"
+    sheet_errors: dict[str, list[Issue]] = {}
     for kind in kinds:
-        table = spec.tables[kind]
-        for col in table.columns:
+        for col in spec.tables[kind].columns:
             if col.required and col.name not in columns:
                 sheet_errors.setdefault(kind, []).append(
                     make_issue(
                         "COLUMN_MISSING",
-                        **where,
-                        row=header,
+                        file=hdr.raw.file,
+                        sheet=hdr.raw.sheet,
+                        row=hdr.row,
                         column=col.label,
                         column_label=col.label,
                         found=found,
-                        aliases=", ".join(f"« {a} »" for a in _closest(col.aliases, labels)),
+                        aliases=", ".join(f"« {a} »" for a in _closest(col.aliases, hdr.labels)),
                     )
                 )
     if not kinds:
-        issues.append(make_issue("SHEET_NOT_RECOGNISED", **where, rows=HEADER_SEARCH_ROWS))
+        hdr.issues.append(_not_recognised(hdr.raw))
+    return kinds, sheet_errors
 
-    # data rows: after the header, up to the last non-blank row
-    body = frame.loc[header + 1 :]
+
+def _not_recognised(raw: RawSheet) -> Issue:
+    return make_issue(
+        "SHEET_NOT_RECOGNISED", file=raw.file, sheet=raw.sheet, rows=HEADER_SEARCH_ROWS
+    )
+
+
+def _data_rows(hdr: _Header, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The data rows of the mapped columns, after the header up to the last non-blank row,
+    without the blank and TOTAL rows (returned apart, row -> issue code, and reported)."""
+    body = frame.loc[hdr.row + 1 :]
     nonblank = pd.Series(_filled_rows(body), index=body.index)
     if nonblank.any():
         last = nonblank[nonblank].index.max()
@@ -433,30 +485,52 @@ def recognise(
     else:
         body, nonblank = body.iloc[0:0], nonblank.iloc[0:0]
     skipped: dict[int, str] = {}
+    where = {"file": hdr.raw.file, "sheet": hdr.raw.sheet}
     for row in nonblank[~nonblank].index:
         skipped[int(row)] = "ROW_BLANK"
-        issues.append(make_issue("ROW_BLANK", **where, row=int(row)))
-    # TOTAL rows: the first filled cell of the row says "total"
-    if len(body):
+        hdr.issues.append(make_issue("ROW_BLANK", **where, row=int(row)))
+    if len(body):  # TOTAL rows: the first filled cell of the row says "total"
         is_total = _total_rows(_first_filled(body))
         for row in is_total[is_total].index:
             skipped[int(row)] = "ROW_TOTAL"
-            issues.append(make_issue("ROW_TOTAL", **where, row=int(row)))
-    data = body[list(columns.values())]
+            hdr.issues.append(make_issue("ROW_TOTAL", **where, row=int(row)))
+    data = body[list(hdr.columns.values())]
     if skipped:
         data = data.drop(index=pd.Index(list(skipped)))
-    data.columns = list(columns)
+    data.columns = list(hdr.columns)
+    return data, skipped
+
+
+def recognise(
+    raw: RawSheet, spec: Spec, extra_aliases: Mapping[str, str] | None = None
+) -> Recognised | None:
+    """Recognise one sheet; None (with no error) when it is empty. ``extra_aliases`` maps a
+    territory's unusual headers to canonical names (clausekit.toml, « colonnes »)."""
+    frame = raw.frame
+    if frame.empty or frame.notna().to_numpy().sum() == 0:
+        return None
+    index, mapped = _index_with(spec, extra_aliases)
+    head = _head_texts(frame)
+    header = _find_header(head, index)
+    if header is None:
+        rec = Recognised(raw, 0, [], {}, {}, frame.iloc[0:0])
+        rec.issues.append(_not_recognised(raw))
+        return rec
+    hdr = _Header(raw, header, _header_labels(head, header, index))
+    _map_columns(hdr, spec, index, mapped, frame)
+    kinds, sheet_errors = _kinds(hdr, spec)
+    data, skipped = _data_rows(hdr, frame)
     return Recognised(
         raw=raw,
         header_row=header,
         kinds=kinds,
-        columns=columns,
-        labels={name: labels[pos] for name, pos in columns.items()},
-        rules={name: rules.get(pos, RULE_ALIAS) for name, pos in columns.items()},
-        header_labels=labels,
+        columns=hdr.columns,
+        labels={name: hdr.labels[pos] for name, pos in hdr.columns.items()},
+        rules={name: hdr.rules.get(pos, RULE_ALIAS) for name, pos in hdr.columns.items()},
+        header_labels=hdr.labels,
         data=data,
         skipped=skipped,
         sheet_errors=sheet_errors,
-        issues=issues,
+        issues=hdr.issues,
         extraction_date=title_date([" ".join(head[r]) for r in head if r < header]),
     )

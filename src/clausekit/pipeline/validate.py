@@ -26,7 +26,7 @@ from clausekit.parse import (
     parse_months,
     parse_numbers,
 )
-from clausekit.pipeline.recognise import MONTH_PREFIX, PUBLIC_PREFIX, Recognised
+from clausekit.pipeline.recognise import MONTH_PREFIX, PUBLIC_PREFIX, Recognised, column_position
 from clausekit.rules.schemas import ColumnSpec, Spec, TableSpec
 
 PUBLIC_SPLIT = re.compile(r"[,;/+|\n]|\bet\b")
@@ -292,13 +292,6 @@ def _run_pandera(
                 out.cells("VALUE_OUT_OF_RANGE", str(column), mask, shown, bounds=bounds)
 
 
-def _column_index(letters: str) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number - 1
-
-
 def _cell_findings(rec: Recognised, out: _Collector) -> None:
     """Error cells and formulas without a cached value, found by the preflight scan: the
     reader sees them as empty, so they are reported on their cell and reject their row."""
@@ -313,7 +306,7 @@ def _cell_findings(rec: Recognised, out: _Collector) -> None:
         letters = re.match(r"[A-Z]+", cell)
         label = None
         if letters:
-            position = _column_index(letters.group(0)) - rec.raw.first_column
+            position = column_position(letters.group(0)) - rec.raw.first_column
             if 0 <= position < len(rec.header_labels):
                 label = rec.header_labels[position] or None
         out.issues.append(replace(issue, column=label))
