@@ -389,13 +389,14 @@ def _blank_soft_cells(tables: dict[str, pd.DataFrame], out: _Collector) -> None:
                     table.loc[where, column] = missing
 
 
-def validate(rec: Recognised, spec: Spec) -> Validated:
-    """Type, check and split the rows of one recognised sheet."""
-    out = _Collector(rec, _soft_columns(rec, spec))
+def _without_excel_errors(
+    rec: Recognised, out: _Collector
+) -> tuple[dict[str, Cells], pd.DataFrame, dict[str, Cells]]:
+    """Each column encoded once (its distinct values, for every check and parser), and the
+    data with its Excel error literals blanked out: they are reported on their cell, never
+    read as empty or as text. Returns the cells as read, the clean data and its cells."""
     data = rec.data
-    # each column is encoded once (its distinct values), for every check and parser below
     read = {column: Cells(data[column]) for column in data.columns}
-    # Excel error literals are reported on their cell, never read as empty or as text
     errors_seen: dict[str, pd.Series] = {}
     for column in data.columns:
         mask = excel_error_mask(read[column])
@@ -407,75 +408,114 @@ def validate(rec: Recognised, spec: Spec) -> Validated:
     for column, mask in errors_seen.items():
         clean.loc[mask, column] = pd.NA
         cells[column] = read[column].blank(mask.to_numpy())
-    _cell_findings(rec, out)
+    return read, clean, cells
 
+
+def _typed_columns(
+    rec: Recognised, spec: Spec, clean: pd.DataFrame, cells: dict[str, Cells], out: _Collector
+) -> dict[str, pd.Series]:
+    """Every column of the sheet's tables typed once (publics apart)."""
     typed_all: dict[str, pd.Series] = {}
     for kind in rec.kinds:
-        table = spec.tables[kind]
-        for col in table.columns:
+        for col in spec.tables[kind].columns:
             if col.name in clean and col.name not in typed_all and col.type != "publics":
                 typed_all[col.name] = _type_column(col, clean[col.name], cells[col.name], rec, out)
-    publics = (
-        _publics(rec, spec, out, read, typed_all.get("qpv"))
-        if "participants" in rec.kinds
-        else None
-    )
-    wide = _wide_hours(rec, clean, cells, spec, out)
+    return typed_all
 
-    provenance = pd.DataFrame(
+
+def _provenance(rec: Recognised) -> pd.DataFrame:
+    """Where each data row comes from: file, sheet, spreadsheet row, territory hint."""
+    index = rec.data.index
+    return pd.DataFrame(
         {
             "_file": rec.raw.file,
             "_sheet": rec.raw.sheet or "",
-            "_row": data.index.astype("int64"),
+            "_row": index.astype("int64"),
             "_territory_hint": rec.raw.source.territory_hint,
         },
-        index=data.index,
+        index=index,
     )
-    tables: dict[str, pd.DataFrame] = {}
-    sheet_rejects: list[str] = []
-    for kind in rec.kinds:
-        table = spec.tables[kind]
-        if kind in rec.sheet_errors:
-            out.issues.extend(rec.sheet_errors[kind])
-            sheet_rejects.extend(f"{i.column} : {i.code}" for i in rec.sheet_errors[kind])
-            continue
-        names = [c.name for c in table.columns if c.name in typed_all]
-        typed = pd.DataFrame({n: typed_all[n] for n in names}, index=data.index, copy=False)
-        # the row numbers of the sheet are unique: they are pandera's failure-case index
-        _run_pandera(kind, typed, spec, rec, out, table)
-        if kind == "contrats" and not wide and "heures_realisees" in typed:
-            _hours_need_a_month(typed, out)
-        if publics is not None and kind == "participants":
-            typed = typed.join(publics)
-        if wide and kind == "contrats":
-            # one hours line per month column, same spreadsheet row (its provenance)
-            typed = pd.concat(
-                [
-                    typed.assign(
-                        mois=pd.Series(month, index=typed.index, dtype="string"),
-                        heures_realisees=hours,
-                    )
-                    for month, hours in wide.items()
-                ]
-            )
-            typed = typed[typed["heures_realisees"].notna()]
-        tables[kind] = typed.join(provenance)
 
-    _blank_soft_cells(tables, out)
+
+def _by_month(typed: pd.DataFrame, wide: dict[str, pd.Series]) -> pd.DataFrame:
+    """One hours line per month column of a wide layout, same spreadsheet row (its
+    provenance); months without hours are dropped."""
+    typed = pd.concat(
+        [
+            typed.assign(
+                mois=pd.Series(month, index=typed.index, dtype="string"),
+                heures_realisees=hours,
+            )
+            for month, hours in wide.items()
+        ]
+    )
+    return typed[typed["heures_realisees"].notna()]
+
+
+def _table(
+    kind: str,
+    typed_all: dict[str, pd.Series],
+    publics: pd.DataFrame | None,
+    wide: dict[str, pd.Series],
+    spec: Spec,
+    out: _Collector,
+) -> pd.DataFrame:
+    """The typed table of one kind, checked by its pandera schema."""
+    rec, table = out.rec, spec.tables[kind]
+    names = [c.name for c in table.columns if c.name in typed_all]
+    typed = pd.DataFrame({n: typed_all[n] for n in names}, index=rec.data.index, copy=False)
+    # the row numbers of the sheet are unique: they are pandera's failure-case index
+    _run_pandera(kind, typed, spec, rec, out, table)
+    if kind == "contrats" and not wide and "heures_realisees" in typed:
+        _hours_need_a_month(typed, out)
+    if publics is not None and kind == "participants":
+        typed = typed.join(publics)
+    if wide and kind == "contrats":
+        typed = _by_month(typed, wide)
+    return typed
+
+
+def _reject(
+    rec: Recognised, tables: dict[str, pd.DataFrame], out: _Collector, sheet_rejects: list[str]
+) -> tuple[pd.DataFrame, pd.Index]:
+    """Drop the rows with an error from ``tables`` (in place). Returns one row per rejected
+    spreadsheet row with its reasons, and their rows. A kind missing a required column
+    rejects every row."""
     bad = dict(out.bad_rows)
     if sheet_rejects:
-        for row in data.index:
+        for row in rec.data.index:
             bad.setdefault(int(row), []).extend(sheet_rejects)
     rejected_rows = pd.Index(sorted(bad), dtype="int64")
     if len(rejected_rows):
         for kind in tables:
             tables[kind] = tables[kind].drop(index=rejected_rows, errors="ignore")
-    rejected = pd.DataFrame(
-        {
-            "_row": rejected_rows,
-            "reasons": ["; ".join(dict.fromkeys(bad[r])) for r in rejected_rows],
-        }
-    )
+    reasons = ["; ".join(dict.fromkeys(bad[r])) for r in rejected_rows]
+    return pd.DataFrame({"_row": rejected_rows, "reasons": reasons}), rejected_rows
+
+
+def validate(rec: Recognised, spec: Spec) -> Validated:
+    """Type, check and split the rows of one recognised sheet."""
+    out = _Collector(rec, _soft_columns(rec, spec))
+    read, clean, cells = _without_excel_errors(rec, out)
+    _cell_findings(rec, out)
+    typed_all = _typed_columns(rec, spec, clean, cells, out)
+    publics = None
+    if "participants" in rec.kinds:
+        publics = _publics(rec, spec, out, read, typed_all.get("qpv"))
+    wide = _wide_hours(rec, clean, cells, spec, out)
+
+    provenance = _provenance(rec)
+    tables: dict[str, pd.DataFrame] = {}
+    sheet_rejects: list[str] = []
+    for kind in rec.kinds:
+        if kind in rec.sheet_errors:
+            out.issues.extend(rec.sheet_errors[kind])
+            sheet_rejects.extend(f"{i.column} : {i.code}" for i in rec.sheet_errors[kind])
+            continue
+        tables[kind] = _table(kind, typed_all, publics, wide, spec, out).join(provenance)
+    _blank_soft_cells(tables, out)
+    rejected, rejected_rows = _reject(rec, tables, out, sheet_rejects)
+
     located = sorted(out.issues, key=lambda i: i.row or 0)  # in the order a user reads the sheet
     hours = _rejected_hours(rec, typed_all, wide, rejected_rows)
     return Validated(rec, tables, rejected, rec.issues + located, hours_rejected=hours)
