@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,15 +21,17 @@ import pyarrow as pa
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import normalise_text
 from clausekit.pipeline.exportdate import ExportDate, export_date
+from clausekit.pipeline.plausible import age_on as age_on  # indicators' ages
+from clausekit.pipeline.plausible import check_birth_dates, check_month_hours
 from clausekit.pipeline.reconcile import (
     Forecasts,
     Superseded,
     align_ids,
+    at_row,
     canonical_ids,
     codes_of,
     export_ranks,
     forecast_items,
-    hours_text,
     newest_only,
     zeros_issues,
 )
@@ -87,24 +87,6 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
     if name in NUMERIC_COLUMNS:
         return pd.Series(float("nan"), index=index, dtype="float64")
     return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
-
-
-def _header_of(validated: list[Validated], field: str, default: str) -> Callable[[pd.Series], str]:
-    """The header of ``field`` as written in the sheet a merged record came from."""
-    headers = {
-        (v.recognised.raw.file, v.recognised.raw.sheet or ""): v.recognised.labels.get(
-            field, default
-        )
-        for v in validated
-    }
-    return lambda record: headers.get((record["_file"], record["_sheet"]), default)
-
-
-def _at_row(code: str, record: pd.Series, **params: Any) -> Issue:
-    """An issue located at the source row a merged record came from (its provenance)."""
-    return make_issue(
-        code, file=record["_file"], sheet=record["_sheet"], row=int(record["_row"]), **params
-    )
 
 
 def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
@@ -239,9 +221,6 @@ LINE_FILL = (
     "duree_mois",
 )
 OPERATION_FILL = ("operation_libelle", "donneur_ordre", "type_clause", "heures_prevues")
-AGE_BOUNDS = (15, 80)  # a plausible age at the first contract, in years
-MONTH_HOURS_MAX = 300.0  # more hours than this in one month for one contract: implausible
-MAX_LISTED = 1000  # issues of one kind listed one by one; the last one counts the rest
 
 
 @dataclass
@@ -295,8 +274,8 @@ def merge(
     _prepare_lines(data)
     forecasts = _forecasts(data, forecast_level)  # each sheet's level, before any line is set aside
     _keep_newest(data)
-    _check_birth_dates(data, validated)
-    _check_month_hours(data, validated)
+    data.issues += check_birth_dates(data.parts, data.lines, validated)
+    data.issues += check_month_hours(data.lines, validated)
     people, people_by_territory, duplicates = _people(data, spec, secret)
     operations = _operations(data, forecasts)
     lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
@@ -411,91 +390,6 @@ def _keep_newest(data: _Inputs) -> None:
         data.parts = parts[keep].reset_index(drop=True)
 
 
-def _check_birth_dates(data: _Inputs, validated: list[Validated]) -> None:
-    """A birth date giving an age under 15 or over 80 at the person's first contract is an
-    error on its cell: left blank (age unknown), the person keeps the rest of the record."""
-    parts, lines = data.parts, data.lines
-    if not len(parts) or "date_naissance" not in parts or not len(lines):
-        return
-    months = pd.to_datetime(lines["month"].astype("string") + "-01", errors="coerce")
-    start = lines["date_debut"].astype("datetime64[s]").fillna(months.astype("datetime64[s]"))
-    first = (
-        pd.DataFrame({"t": lines["territory"], "p": lines["participant_id"], "d": start})
-        .groupby(["t", "p"])["d"]
-        .min()
-    )
-    index = pd.MultiIndex.from_arrays(
-        [parts["territory"].astype("string"), parts["participant_id"].astype("string")]
-    )
-    reference = first.reindex(index).to_numpy()
-    birth = parts["date_naissance"].astype("datetime64[s]")
-    age = age_on(birth, pd.Series(reference, index=parts.index, dtype="datetime64[s]"))
-    low, high = AGE_BOUNDS
-    bad = ((age < low) | (age > high)).fillna(False).to_numpy(dtype=bool)
-    if not bad.any():
-        return
-    label = _header_of(validated, "date_naissance", "Date de naissance")
-    for position in np.flatnonzero(bad)[:1000]:  # bounded like every cell check
-        record = parts.iloc[position]
-        years = int(age.iloc[position])
-        data.issues.append(
-            _at_row(
-                "BIRTH_DATE_IMPLAUSIBLE",
-                record,
-                column=label(record),
-                age="moins de 15 ans" if years < low else "plus de 80 ans",
-            )
-        )
-    parts.loc[bad, "date_naissance"] = pd.NaT
-
-
-def age_on(birth: pd.Series, ref: pd.Series) -> pd.Series:
-    """Whole years between birth and ref (birthday not yet reached → one year less; NA when
-    either is missing)."""
-    b = pd.to_datetime(birth)
-    r = pd.to_datetime(ref)
-    years = r.dt.year - b.dt.year
-    before = (r.dt.month < b.dt.month) | ((r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
-    return years - before.astype("Int64")
-
-
-def _check_month_hours(data: _Inputs, validated: list[Validated]) -> None:
-    """More than 300 hours in one month for one contract, its lines added up (after the
-    newest export has replaced the older ones): a warning located at the contract-month's
-    first line. The hours are counted as given; no id is copied into the message."""
-    lines = data.lines
-    dated = lines["month"].notna().to_numpy(dtype=bool) if len(lines) else np.zeros(0, bool)
-    if not dated.any():
-        return
-    key = codes_of([pd.Series(lines["contract_key"]), lines["month"]])
-    total = np.bincount(key, weights=lines["hours"].to_numpy(dtype=np.float64))
-    count = np.bincount(key)
-    over = np.flatnonzero(dated & (total[key] > MONTH_HOURS_MAX))
-    if not len(over):
-        return
-    _, first = np.unique(key[over], return_index=True)  # first line of each contract-month
-    firsts = over[np.sort(first)]
-    label = _header_of(validated, "heures_realisees", "Heures réalisées")
-    listed = firsts[:MAX_LISTED]
-    for n, position in enumerate(listed, 1):
-        record = lines.iloc[position]
-        rest = len(firsts) - len(listed) if n == len(listed) else 0
-        year, month = str(record["month"]).split("-")[:2]
-        data.issues.append(
-            _at_row(
-                "HOURS_MONTH_IMPLAUSIBLE",
-                record,
-                column=label(record),
-                hours=hours_text(float(total[key[position]])),
-                month=f"{month}/{year}",
-                rows=int(count[key[position]]),
-                more=f" ; {rest} autre(s) contrat(s)-mois dépassent aussi 300 h, non listés"
-                if rest
-                else "",
-            )
-        )
-
-
 def _people(
     data: _Inputs, spec: Spec, secret: bytes
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -520,7 +414,7 @@ def _people(
     first_rows = ident.set_index(["territory", "participant_id"])
     for pair in conflicts[conflicts > 1].index[:1000]:  # first row of each id: no per-id scan
         first = first_rows.loc[pair]
-        data.issues.append(_at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
+        data.issues.append(at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
     flags = parts.groupby("person_key")[pub_cols].any()
     birth = parts.groupby("person_key")["date_naissance"].min()
     people = flags.join(birth)
@@ -646,9 +540,7 @@ def _finish_lines(
     if unknown.any() and len(parts):
         firsts = lines[unknown].drop_duplicates(["territory", "participant_id"])
         for _, row in firsts.head(1000).iterrows():
-            data.issues.append(
-                _at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"]))
-            )
+            data.issues.append(at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"])))
     if unknown.any():
         person_key[unknown] = _local_key(lines[unknown])
     lines["person_key"] = person_key.astype("string")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -238,11 +239,9 @@ def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
     for key, row in stats.iterrows():  # one per conflicting operation (a few at most)
         record = rows.iloc[int(first.at[key])]  # type: ignore[index,arg-type]
         issues.append(
-            make_issue(
+            at_row(
                 "FORECAST_CONFLICT",
-                file=record["_file"],
-                sheet=record["_sheet"],
-                row=int(record["_row"]),
+                record,
                 value=str(record["operation_id"]),
                 count=int(row["n"]),
                 low=hours_text(row["low"]),
@@ -250,6 +249,13 @@ def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
             )
         )
     return issues
+
+
+def at_row(code: str, record: pd.Series, **params: Any) -> Issue:
+    """An issue located at the source row a merged record came from (its provenance)."""
+    return make_issue(
+        code, file=record["_file"], sheet=record["_sheet"], row=int(record["_row"]), **params
+    )
 
 
 def hours_text(value: float) -> str:
