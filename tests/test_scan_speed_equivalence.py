@@ -93,7 +93,7 @@ Outcome = tuple[Issue | None, list[Issue], int, int, int, bytes]
 
 
 def scan(chunks: list[bytes], limits: Limits, fast: bool) -> tuple[_SheetScan, Outcome]:
-    """What ``_scan_sheet`` does: a fast scan, again exact when it cannot decide."""
+    """What ``worksheet.scan_sheet`` does: a fast scan, again exact when it cannot decide."""
     found = Found(limits.max_issues)
     scanner = _SheetScan("f.xlsx", limits, "Feuille", found, fast=fast)
     refused = None
@@ -283,7 +283,7 @@ def test_a_row_tag_ends_a_segment_before_cells_without_reference(stray: bytes, r
     second += b'<c r="D40" t="inlineStr"><is><t>x' + stray + b"</t></is></c></row>" + row
     third = b"<c/>" * 30 + b"</row>" + grid(range(80, 90), 4)
     xml = sheet(first + second + third)
-    # A chunk cut just after a '<' ends a segment just before it (see _segments).
+    # A chunk cut just after a '<' ends a segment just before it (see xmlscan.segments).
     cuts = [len(HEAD) + len(first) + 1, len(HEAD) + len(first) + len(second) + 1]
     for limits in (Limits(), Limits(max_cells=2_000), Limits(max_cells=2_600)):
         same(chunked(xml, cuts), limits)
