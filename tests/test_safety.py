@@ -757,14 +757,16 @@ def test_mutated_files_never_raise(base: Path, tmp_path: Path) -> None:
 def test_cached_value_split_from_its_formula_by_a_chunk_boundary(
     base: Path, tmp_path: Path
 ) -> None:
-    from clausekit.preflight import _CHUNK  # the scan reads stored members in chunks of this size
+    from clausekit.preflight.containers import (
+        CHUNK,  # the scan reads stored members in chunks of this size
+    )
 
     with zipfile.ZipFile(base) as zf:
         sheet = zf.read(SHEET)
     start = sheet.index(b"</sheetData>")
     formula = b'<row r="500"><c r="D500"><f>A1*2</f><v>4</v></c><c r="E500" t="e"><v>#REF!</v>'
     for split in (formula.index(b"<v>4") + 2, formula.index(b"<v>#") + 2):
-        padding = b" " * (_CHUNK - start - split)  # whitespace between elements is allowed
+        padding = b" " * (CHUNK - start - split)  # whitespace between elements is allowed
         data = sheet[:start] + padding + formula + b"</c></row>" + sheet[start:]
         path = tmp_path / f"split{split}.xlsx"
         with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w") as zout:

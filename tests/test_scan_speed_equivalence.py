@@ -10,6 +10,7 @@ what the user can see: refusal, located issues; and the state carried to the nex
 from __future__ import annotations
 
 import random
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,19 +20,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clausekit import preflight as safety
 from clausekit.errors import Issue
-from clausekit.preflight import (
-    Limits,
+from clausekit.preflight import Limits, preflight
+from clausekit.preflight.findings import Found, Refused
+from clausekit.preflight.worksheet import (
+    _DIGITS,
+    _LETTERS,
     _cells_beyond,
-    _Found,
-    _Refused,
     _Rescan,
     _row_bound,
     _SheetScan,
     _up_to,
-    preflight,
 )
+from clausekit.preflight.xmlscan import col_letters
 
 HEAD = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
 TAIL = b"</sheetData></worksheet>"
@@ -42,7 +43,7 @@ SMALL = Limits(max_cells=2_000)
 
 
 def letters(col: int) -> str:
-    return safety._col_letters(col)
+    return col_letters(col)
 
 
 def cell(ref: str, value: str = "1", attrs: str = "") -> bytes:
@@ -92,8 +93,8 @@ Outcome = tuple[Issue | None, list[Issue], int, int, int, bytes]
 
 
 def scan(chunks: list[bytes], limits: Limits, fast: bool) -> tuple[_SheetScan, Outcome]:
-    """What ``_scan_sheet`` does: a fast scan, again exact when it cannot decide."""
-    found = _Found(limits.max_issues)
+    """What ``worksheet.scan_sheet`` does: a fast scan, again exact when it cannot decide."""
+    found = Found(limits.max_issues)
     scanner = _SheetScan("f.xlsx", limits, "Feuille", found, fast=fast)
     refused = None
     try:
@@ -101,10 +102,10 @@ def scan(chunks: list[bytes], limits: Limits, fast: bool) -> tuple[_SheetScan, O
             scanner.run(iter(chunks))
         except _Rescan:
             assert fast
-            found = _Found(limits.max_issues)
+            found = Found(limits.max_issues)
             scanner = _SheetScan("f.xlsx", limits, "Feuille", found, fast=False)
             scanner.run(iter(chunks))
-    except _Refused as refusal:
+    except Refused as refusal:
         refused = refusal.issue
     state = scanner.max_col, scanner.row_cursor, scanner.col_cursor, scanner.tail
     return scanner, (refused, found.issues, *state)
@@ -144,15 +145,15 @@ def count_fast(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 
 def test_up_to_matches_the_numbers_and_columns_not_above_the_limit() -> None:
-    digits, alphabet = safety._DIGITS, safety._LETTERS
+    digits, alphabet = _DIGITS, _LETTERS
     for limit in [*range(1, 400), 999, 1000, 1099999, 350123, 9999999, 10**7, 123456789]:
-        pattern = safety.re.compile(_up_to(str(limit).encode(), digits[1:], digits, 7) + b"$")
+        pattern = re.compile(_up_to(str(limit).encode(), digits[1:], digits, 7) + b"$")
         for n in [*range(0, 1200), limit - 1, limit, limit + 1, 10**7, 12345678]:
             for text in (str(n), "0" + str(n)):
                 expected = text[0] != "0" and len(text) <= 7 and 0 < n <= limit
                 assert bool(pattern.match(text.encode())) is expected, (limit, text)
     for limit in [*range(1, 760), 16384, 18278, 18279, 10**9]:
-        pattern = safety.re.compile(_up_to(letters(limit).encode(), alphabet, alphabet, 3) + b"$")
+        pattern = re.compile(_up_to(letters(limit).encode(), alphabet, alphabet, 3) + b"$")
         for col in [*range(1, 800), limit, limit + 1, 16384, 18278, 18279]:
             text = letters(col)
             assert bool(pattern.match(text.encode())) is (len(text) <= 3 and col <= limit)
@@ -282,7 +283,7 @@ def test_a_row_tag_ends_a_segment_before_cells_without_reference(stray: bytes, r
     second += b'<c r="D40" t="inlineStr"><is><t>x' + stray + b"</t></is></c></row>" + row
     third = b"<c/>" * 30 + b"</row>" + grid(range(80, 90), 4)
     xml = sheet(first + second + third)
-    # A chunk cut just after a '<' ends a segment just before it (see _segments).
+    # A chunk cut just after a '<' ends a segment just before it (see xmlscan.segments).
     cuts = [len(HEAD) + len(first) + 1, len(HEAD) + len(first) + len(second) + 1]
     for limits in (Limits(), Limits(max_cells=2_000), Limits(max_cells=2_600)):
         same(chunked(xml, cuts), limits)
@@ -312,7 +313,7 @@ def test_bounded_rows_trigger_an_exact_rescan_when_more_columns_come_late() -> N
     # Then one row of 45 columns: 99 x 45 > 2000 but the true range 41 x 45 = 1845 is fine.
     xml = sheet(grid(range(1, 41), 10) + grid([41], 45))
     chunks = chunked(xml, [xml.index(b'<row r="24"')])
-    fast = _SheetScan("f.xlsx", SMALL, "Feuille", _Found(10), fast=True)
+    fast = _SheetScan("f.xlsx", SMALL, "Feuille", Found(10), fast=True)
     with pytest.raises(_Rescan):
         fast.run(iter(chunks))
     assert same(chunks, SMALL)[0] is None
@@ -324,8 +325,8 @@ def test_a_far_cell_after_bounded_rows_is_refused_without_rescan() -> None:
     far = grid([1048576], 16384, start=16384)
     xml = sheet(grid(range(1, 301), 5) + far + grid(range(301, 400), 5))
     cuts = [xml.index(b'<row r="%d"' % r) for r in (100, 200, 1048576)]
-    scanner = _SheetScan("f.xlsx", Limits(), "Feuille", _Found(10), fast=True)
-    with pytest.raises(_Refused) as refusal:
+    scanner = _SheetScan("f.xlsx", Limits(), "Feuille", Found(10), fast=True)
+    with pytest.raises(Refused) as refusal:
         scanner.run(iter(chunked(xml, cuts)))
     assert dict(refusal.value.issue.params)["reason"] == "plage démesurée (XFD1048576)"
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from clausekit.errors import Issue, make_issue
 from clausekit.pipeline.worker import read_workbook, reader_context
 from clausekit.preflight import Limits, Preflight, is_lock_file, preflight, sniff_format
+from clausekit.preflight.sniff import SPREADSHEET_SUFFIXES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 # pandas is imported where frames are made, not with this module: the command line starts the
 # readers before loading the heavy modules, so that both happen at once.
-
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
 
 
 @dataclass(frozen=True)

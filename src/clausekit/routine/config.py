@@ -97,7 +97,7 @@ class Territory:
 
     def files(self) -> list[Path]:
         """The spreadsheet files of this territory, sorted, without duplicates."""
-        from clausekit.pipeline.read import SPREADSHEET_SUFFIXES
+        from clausekit.preflight.sniff import SPREADSHEET_SUFFIXES
 
         found: set[Path] = set()
         if self.folder is not None and self.folder.is_dir():
