@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from openpyxl import Workbook
+
+if TYPE_CHECKING:
+    from .formats_zoo import Zoo
 
 SECRET = b"test-secret"
 
@@ -70,3 +73,18 @@ def territory_workbook(
 @pytest.fixture
 def exports(tmp_path: Path) -> Path:
     return tmp_path / "exports"
+
+
+@pytest.fixture(scope="session")
+def zoo(tmp_path_factory: pytest.TempPathFactory) -> Zoo:
+    """The workbooks of the format tests, written and checked once per session."""
+    from clausekit.consolidate import check
+
+    from .formats_zoo import Zoo, build_dimension, build_errors, build_formats, build_mac
+
+    root = tmp_path_factory.mktemp("zoo")
+    build_formats(root / "formats.xlsx")
+    build_mac(root / "mac.xlsx")
+    build_errors(root / "erreurs.xlsx")
+    build_dimension(root / "dimension.xlsx")
+    return Zoo(root, check([root]))
