@@ -58,6 +58,11 @@ def merged(spec: Spec, *sheets: Validated) -> Dataset:
     return merge(list(sheets), spec, secret=SECRET)
 
 
+def forecast_sheet(spec: Spec, *rows: tuple[str, ...]) -> Dataset:
+    """One sheet « Heures » of hours lines with a forecast column (WITH_FORECAST), merged."""
+    return merged(spec, sheet(spec, [WITH_FORECAST, *map(list, rows)], NEW, "Heures"))
+
+
 def hours_by_month(data: Dataset) -> dict[str, float]:
     return {str(m): float(h) for m, h in zip(data.lines["month"], data.lines["hours"], strict=True)}
 
@@ -145,19 +150,13 @@ def test_ids_that_lost_their_leading_zeros_still_match(spec: Spec) -> None:
 
 
 def test_a_forecast_repeated_on_each_row_counts_once_per_operation(spec: Spec) -> None:
-    v = sheet(
+    data = forecast_sheet(
         spec,
-        [
-            WITH_FORECAST,
-            ["P1", "C1", "OP1", "01/2025", "10", "500"],
-            ["P1", "C1", "OP1", "02/2025", "10", "500"],
-            ["P2", "C2", "OP1", "01/2025", "5", "500"],
-            ["P3", "C3", "OP2", "01/2025", "4", "90"],
-        ],
-        NEW,
-        "Heures",
+        ("P1", "C1", "OP1", "01/2025", "10", "500"),
+        ("P1", "C1", "OP1", "02/2025", "10", "500"),
+        ("P2", "C2", "OP1", "01/2025", "5", "500"),
+        ("P3", "C3", "OP2", "01/2025", "4", "90"),
     )
-    data = merged(spec, v)
     assert data.forecast_levels == {(NEW, "Heures"): "operation"}
     ops = data.operations
     forecast = dict(zip(ops["operation_id"], ops["hours_forecast"], strict=True))
@@ -166,36 +165,24 @@ def test_a_forecast_repeated_on_each_row_counts_once_per_operation(spec: Spec) -
 
 
 def test_a_forecast_given_per_contract_is_summed_over_the_contracts(spec: Spec) -> None:
-    v = sheet(
+    data = forecast_sheet(
         spec,
-        [
-            WITH_FORECAST,
-            ["P1", "C1", "OP1", "01/2025", "10", "300"],
-            ["P1", "C1", "OP1", "02/2025", "10", "300"],
-            ["P2", "C2", "OP1", "01/2025", "5", "200"],
-        ],
-        NEW,
-        "Heures",
+        ("P1", "C1", "OP1", "01/2025", "10", "300"),
+        ("P1", "C1", "OP1", "02/2025", "10", "300"),
+        ("P2", "C2", "OP1", "01/2025", "5", "200"),
     )
-    data = merged(spec, v)
     assert data.forecast_levels == {(NEW, "Heures"): "contract"}
     assert data.operations[["operation_id", "hours_forecast"]].values.tolist() == [["OP1", 500.0]]
     assert "FORECAST_CONFLICT" not in codes(data)
 
 
 def test_a_forecast_fitting_neither_level_is_a_conflict_at_the_operation_row(spec: Spec) -> None:
-    v = sheet(
+    data = forecast_sheet(
         spec,
-        [
-            WITH_FORECAST,
-            ["P1", "C1", "OP1", "01/2025", "10", "300"],
-            ["P1", "C1", "OP1", "02/2025", "10", "250"],
-            ["P2", "C2", "OP1", "01/2025", "5", "200"],
-        ],
-        NEW,
-        "Heures",
+        ("P1", "C1", "OP1", "01/2025", "10", "300"),
+        ("P1", "C1", "OP1", "02/2025", "10", "250"),
+        ("P2", "C2", "OP1", "01/2025", "5", "200"),
     )
-    data = merged(spec, v)
     assert data.forecast_levels == {(NEW, "Heures"): "conflict"}
     [issue] = [i for i in data.issues if i.code == "FORECAST_CONFLICT"]
     assert (issue.file, issue.sheet, issue.row, issue.value) == (NEW, "Heures", 2, "OP1")
