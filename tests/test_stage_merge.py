@@ -1,0 +1,275 @@
+"""Stage 4, merge, on small hand-built sheets: successive exports of one territory are not
+added (the newest export wins), ids that lost their leading zeros still match, the forecast is
+read per operation or per contract, one person across territories is one person, and names
+never leave the stage.
+
+Each sheet is built in the test, recognised and validated (stages 2 and 3), then merged; the
+export date of each file is in its name. Every expectation is written by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from clausekit.pipeline.merge import Dataset, merge
+from clausekit.pipeline.recognise import recognise
+from clausekit.pipeline.validate import Validated, validate
+from clausekit.rules.schemas import Spec, load_spec
+
+from .conftest import SECRET, raw_sheet
+
+CONTRACTS = [
+    "N° participant",
+    "N° contrat",
+    "Opération",
+    "Date de début",
+    "Mois",
+    "Heures réalisées",
+]
+PEOPLE = ["N° participant", "Nom", "Prénom", "Date de naissance", "Public"]
+WITH_FORECAST = [
+    "N° participant",
+    "N° contrat",
+    "Opération",
+    "Mois",
+    "Heures réalisées",
+    "Heures prévues",
+]
+OLD = "Lens/export_2025-05-31.xlsx"
+NEW = "Lens/export_2025-06-30.xlsx"
+
+
+@pytest.fixture(scope="module")
+def spec() -> Spec:
+    return load_spec()
+
+
+def sheet(
+    spec: Spec, rows: list[list[object]], file: str, name: str, territory: str = "Lens"
+) -> Validated:
+    rec = recognise(raw_sheet(rows, file=file, sheet=name, territory=territory), spec)
+    assert rec is not None
+    v = validate(rec, spec)
+    assert v.rows_rejected == 0, v.rejected
+    return v
+
+
+def merged(spec: Spec, *sheets: Validated) -> Dataset:
+    return merge(list(sheets), spec, secret=SECRET)
+
+
+def forecast_sheet(spec: Spec, *rows: tuple[str, ...]) -> Dataset:
+    """One sheet « Heures » of hours lines with a forecast column (WITH_FORECAST), merged."""
+    return merged(spec, sheet(spec, [WITH_FORECAST, *map(list, rows)], NEW, "Heures"))
+
+
+def hours_by_month(data: Dataset) -> dict[str, float]:
+    return {str(m): float(h) for m, h in zip(data.lines["month"], data.lines["hours"], strict=True)}
+
+
+def codes(data: Dataset) -> list[str]:
+    return [i.code for i in data.issues]
+
+
+def test_two_exports_of_one_territory_the_newest_wins(spec: Spec) -> None:
+    old = sheet(
+        spec,
+        [
+            CONTRACTS,
+            ["P1", "C1", "OP1", "07/04/2025", "04/2025", "20"],
+            ["P1", "C1", "OP1", "07/04/2025", "05/2025", "10"],
+        ],
+        OLD,
+        "Contrats",
+    )
+    new = sheet(
+        spec,
+        [
+            CONTRACTS,
+            ["P1", "C1", "OP1", "07/04/2025", "05/2025", "12"],
+            ["P1", "C1", "OP1", "07/04/2025", "06/2025", "8"],
+        ],
+        NEW,
+        "Contrats",
+    )
+    data = merged(spec, new, old)  # the order given does not matter: the dates in the names do
+    # May is in both exports: counted once, from the newer one (12, not 10 + 12)
+    assert hours_by_month(data) == {"2025-04": 20.0, "2025-05": 12.0, "2025-06": 8.0}
+    assert data.lines["hours"].sum() == 40.0
+    assert data.superseded.rows == {(OLD, "Contrats"): 1}
+    assert data.superseded.emptied == set()  # April is only in the old export: it still counts
+    [issue] = [i for i in data.issues if i.code == "EXPORT_ROWS_SUPERSEDED"]
+    assert issue.file == OLD
+    assert dict(issue.params) == {"count": "1", "newer": NEW}
+    assert (data.export_dates[OLD].how, data.export_dates[NEW].how) == ("nom", "nom")
+
+
+def test_an_export_all_of_whose_rows_are_in_a_newer_one_is_set_aside(spec: Spec) -> None:
+    rows = [CONTRACTS, ["P1", "C1", "OP1", "07/04/2025", "04/2025", "20"]]
+    old = sheet(spec, rows, OLD, "Contrats")
+    new = sheet(spec, [*rows, ["P1", "C1", "OP1", "07/04/2025", "05/2025", "15"]], NEW, "Contrats")
+    data = merged(spec, old, new)
+    assert hours_by_month(data) == {"2025-04": 20.0, "2025-05": 15.0}
+    assert data.superseded.emptied == {OLD}
+    assert data.superseded.by == {OLD: NEW}
+    assert "EXPORT_ROWS_SUPERSEDED" not in codes(data)
+
+
+def test_the_same_export_of_two_territories_is_added(spec: Spec) -> None:
+    rows = [CONTRACTS, ["P1", "C1", "OP1", "07/04/2025", "04/2025", "20"]]
+    lens = sheet(spec, rows, "Lens/export_2025-05-31.xlsx", "Contrats", territory="Lens")
+    artois = sheet(spec, rows, "Artois/export_2025-05-31.xlsx", "Contrats", territory="Artois")
+    data = merged(spec, lens, artois)
+    assert sorted(data.lines["territory"].tolist()) == ["Artois", "Lens"]
+    assert data.lines["hours"].sum() == 40.0
+    assert data.superseded.rows == {}
+
+
+def test_ids_that_lost_their_leading_zeros_still_match(spec: Spec) -> None:
+    people = sheet(
+        spec, [PEOPLE, ["00181", "Martin", "Alice", "01/05/1990", "BRSA"]], NEW, "Participants"
+    )
+    operations = sheet(
+        spec, [["Opération", "Heures prévisionnelles"], ["0042", "500"]], NEW, "Opérations"
+    )
+    contracts = sheet(
+        spec, [CONTRACTS, ["181", "C1", "42", "06/01/2025", "01/2025", "35"]], NEW, "Contrats"
+    )
+    data = merged(spec, people, operations, contracts)
+    assert "PARTICIPANT_UNKNOWN" not in codes(data)
+    zeros = [(i.file, dict(i.params)) for i in data.issues if i.code == "ID_ZEROS_MATCHED"]
+    assert zeros == [
+        (NEW, {"count": "1", "what": "participants"}),
+        (NEW, {"count": "1", "what": "opérations"}),
+    ]
+    assert data.lines["operation_id"].tolist() == ["0042"]
+    assert len(data.people) == 1
+    assert data.lines["person_key"].tolist() == data.people.index.tolist()
+    assert bool(data.people["pub_BRSA"].iloc[0]) is True
+    assert data.operations[["operation_id", "hours_forecast"]].values.tolist() == [["0042", 500.0]]
+
+
+def test_a_forecast_repeated_on_each_row_counts_once_per_operation(spec: Spec) -> None:
+    data = forecast_sheet(
+        spec,
+        ("P1", "C1", "OP1", "01/2025", "10", "500"),
+        ("P1", "C1", "OP1", "02/2025", "10", "500"),
+        ("P2", "C2", "OP1", "01/2025", "5", "500"),
+        ("P3", "C3", "OP2", "01/2025", "4", "90"),
+    )
+    assert data.forecast_levels == {(NEW, "Heures"): "operation"}
+    ops = data.operations
+    forecast = dict(zip(ops["operation_id"], ops["hours_forecast"], strict=True))
+    assert forecast == {"OP1": 500.0, "OP2": 90.0}  # never 1 500 (three rows of OP1)
+    assert data.lines["hours"].sum() == 29.0
+
+
+def test_a_forecast_given_per_contract_is_summed_over_the_contracts(spec: Spec) -> None:
+    data = forecast_sheet(
+        spec,
+        ("P1", "C1", "OP1", "01/2025", "10", "300"),
+        ("P1", "C1", "OP1", "02/2025", "10", "300"),
+        ("P2", "C2", "OP1", "01/2025", "5", "200"),
+    )
+    assert data.forecast_levels == {(NEW, "Heures"): "contract"}
+    assert data.operations[["operation_id", "hours_forecast"]].values.tolist() == [["OP1", 500.0]]
+    assert "FORECAST_CONFLICT" not in codes(data)
+
+
+def test_a_forecast_fitting_neither_level_is_a_conflict_at_the_operation_row(spec: Spec) -> None:
+    data = forecast_sheet(
+        spec,
+        ("P1", "C1", "OP1", "01/2025", "10", "300"),
+        ("P1", "C1", "OP1", "02/2025", "10", "250"),
+        ("P2", "C2", "OP1", "01/2025", "5", "200"),
+    )
+    assert data.forecast_levels == {(NEW, "Heures"): "conflict"}
+    [issue] = [i for i in data.issues if i.code == "FORECAST_CONFLICT"]
+    assert (issue.file, issue.sheet, issue.row, issue.value) == (NEW, "Heures", 2, "OP1")
+    assert dict(issue.params)["count"] == "3"
+    assert (dict(issue.params)["low"], dict(issue.params)["high"]) == ("200", "300")
+    # the largest value is kept for the operation, once
+    assert data.operations["hours_forecast"].tolist() == [300.0]
+
+
+def test_one_person_in_two_territories_is_one_person(spec: Spec) -> None:
+    alice = ["Martin", "Alice", "01/05/1990", "BRSA"]
+    lens_people = sheet(spec, [PEOPLE, ["P1", *alice]], "Lens/p.xlsx", "P", territory="Lens")
+    artois_people = sheet(spec, [PEOPLE, ["A7", *alice]], "Artois/p.xlsx", "P", territory="Artois")
+    line = ["C1", "OP1", "06/01/2025", "01/2025", "7"]
+    lens = sheet(spec, [CONTRACTS, ["P1", *line]], "Lens/c.xlsx", "C", territory="Lens")
+    artois = sheet(spec, [CONTRACTS, ["A7", *line]], "Artois/c.xlsx", "C", territory="Artois")
+    data = merged(spec, lens_people, artois_people, lens, artois)
+    assert len(data.people) == 1
+    assert data.lines["person_key"].nunique() == 1
+    pairs = zip(data.duplicates["ids"], data.duplicates["territories"], strict=True)
+    assert [(list(ids), list(where)) for ids, where in pairs] == [
+        (["A7", "P1"], ["Artois", "Lens"])
+    ]
+    assert "PERSON_DUPLICATE_SUSPECT" not in codes(data)  # two territories: expected
+
+
+def test_names_and_birth_texts_never_leave_the_stage(spec: Spec) -> None:
+    people = sheet(spec, [PEOPLE, ["P1", "Zébulonne", "Quasimodo", "01/05/1990", None]], NEW, "P")
+    contracts = sheet(
+        spec, [CONTRACTS, ["P1", "C1", "OP1", "06/01/2025", "01/2025", "7"]], NEW, "C"
+    )
+    data = merged(spec, people, contracts)
+    frames = [data.lines, data.people, data.people_by_territory, data.operations, data.duplicates]
+    for frame in frames:
+        assert not {"nom", "prenom"} & set(frame.columns)
+        text = frame.astype(str).to_string()
+        assert "Zébulonne" not in text and "Quasimodo" not in text
+    assert data.people["date_naissance"].tolist() == [pd.Timestamp("1990-05-01")]  # for the age
+
+
+def test_a_line_whose_participant_is_not_listed_is_located(spec: Spec) -> None:
+    people = sheet(spec, [PEOPLE, ["P1", "A", "B", "01/05/1990", None]], NEW, "Participants")
+    contracts = sheet(
+        spec,
+        [
+            CONTRACTS,
+            ["P1", "C1", "OP1", "06/01/2025", "01/2025", "7"],
+            ["P9", "C2", "OP1", "06/01/2025", "01/2025", "8"],
+        ],
+        NEW,
+        "Contrats",
+    )
+    data = merged(spec, people, contracts)
+    unknown = [(i.sheet, i.row, i.value) for i in data.issues if i.code == "PARTICIPANT_UNKNOWN"]
+    assert unknown == [("Contrats", 3, "P9")]
+    assert len(data.people) == 2
+    assert sorted(data.people["listed"].tolist()) == [False, True]
+
+
+def test_an_implausible_birth_date_is_reported_and_left_blank(spec: Spec) -> None:
+    people = sheet(spec, [PEOPLE, ["P1", "A", "B", "01/01/2015", "BRSA"]], NEW, "Participants")
+    contracts = sheet(
+        spec, [CONTRACTS, ["P1", "C1", "OP1", "06/01/2025", "01/2025", "7"]], NEW, "Contrats"
+    )
+    data = merged(spec, people, contracts)
+    [issue] = [i for i in data.issues if i.code == "BIRTH_DATE_IMPLAUSIBLE"]
+    assert (issue.sheet, issue.row, issue.column) == ("Participants", 2, "Date de naissance")
+    assert dict(issue.params)["age"] == "moins de 15 ans"  # 10 on 06/01/2025
+    assert data.people["date_naissance"].isna().tolist() == [True]
+    assert bool(data.people["pub_BRSA"].iloc[0]) is True  # the rest of the record is kept
+
+
+def test_more_than_300_hours_in_a_month_for_one_contract_is_a_warning(spec: Spec) -> None:
+    contracts = sheet(
+        spec,
+        [
+            CONTRACTS,
+            ["P1", "C1", "OP1", "06/01/2025", "01/2025", "200"],
+            ["P1", "C1", "OP1", "06/01/2025", "01/2025", "150"],
+            ["P1", "C1", "OP1", "06/01/2025", "02/2025", "150"],
+        ],
+        NEW,
+        "Contrats",
+    )
+    data = merged(spec, contracts)
+    [issue] = [i for i in data.issues if i.code == "HOURS_MONTH_IMPLAUSIBLE"]
+    assert (issue.row, issue.column, issue.severity) == (2, "Heures réalisées", "warning")
+    params = dict(issue.params)
+    assert (params["hours"], params["month"], params["rows"]) == ("350", "01/2025", "2")
+    assert data.lines["hours"].sum() == 500.0  # counted as given
