@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from clausekit.errors import Issue, UsageError
-from clausekit.parse import normalise_label
 from clausekit.pipeline.read import RawSheet, read_files
 from clausekit.pipeline.recognise import (
     HEADER_SEARCH_ROWS,
@@ -31,6 +30,7 @@ from clausekit.pipeline.recognise import (
 )
 from clausekit.routine.config import Config
 from clausekit.rules.fields import field_label, fields, resolve_field
+from clausekit.rules.headers import normalise_label
 from clausekit.rules.schemas import Spec, load_spec
 
 # How a column was recognised (shown as is)

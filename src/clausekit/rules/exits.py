@@ -36,7 +36,6 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from clausekit.errors import UsageError
-from clausekit.parse import normalise_text, parse_dates
+from clausekit.parse import normalise_text, parse_dates, strip_accents
 from clausekit.rules.schemas import schemas_dir
 
 __all__ = [
@@ -242,9 +241,7 @@ def _text_field(path: Path, where: str, raw: dict[str, Any], key: str, default: 
 
 def _pattern_text(pattern: str) -> str:
     """A user pattern adapted to normalised text: accents dropped, apostrophes -> spaces."""
-    decomposed = unicodedata.normalize("NFKD", pattern)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return plain.replace("'", " ").replace("’", " ")
+    return strip_accents(pattern).replace("'", " ").replace("’", " ")
 
 
 def _compile(path: Path, where: str, raw: dict[str, Any]) -> tuple[tuple[str, ...], Any]:
@@ -487,8 +484,7 @@ def _duration(text: str | None) -> float:
     """Months of the first duration written in ``text`` (NaN when there is none)."""
     if not text:
         return np.nan
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).replace("-", " ")
+    plain = strip_accents(text.lower()).replace("-", " ")
     match = _DURATION.search(plain)
     if match is None:
         return np.nan
