@@ -489,7 +489,8 @@ def config_check(
     """
     import os
 
-    from clausekit.routine.config import find_config, review_config
+    from clausekit.routine.config import find_config
+    from clausekit.routine.configfile import review_config
 
     try:
         found = find_config(config or path, Path.cwd(), os.environ)
