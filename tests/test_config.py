@@ -12,16 +12,14 @@ from clausekit.errors import UsageError
 from clausekit.parse import normalise_text
 from clausekit.routine.config import (
     Config,
-    canonical_columns,
-    check_config,
     find_config,
     init_template,
-    load_config,
     not_work_pattern,
     parse_period,
     resolve_period,
     write_init,
 )
+from clausekit.routine.configfile import canonical_columns, check_config, load_config
 from clausekit.rules.settings import DEFAULT_PROGRAMMES, Settings
 
 

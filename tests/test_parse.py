@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from clausekit.parse import (
     excel_error_mask,
-    normalise_label,
     normalise_text,
     parse_bools,
     parse_dates,
@@ -26,6 +25,7 @@ from clausekit.parse import (
     parse_months,
     parse_numbers,
 )
+from clausekit.rules.headers import normalise_label
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"

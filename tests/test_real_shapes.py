@@ -160,8 +160,8 @@ def test_operation_number_beside_its_label_is_the_id(tmp_path: Path) -> None:
     ],
 )
 def test_each_header_spelling_reaches_its_field(header: str, field: str) -> None:
-    from clausekit.parse import header_key
     from clausekit.pipeline.recognise import _aliases
+    from clausekit.rules.headers import header_key
 
     index, _, _ = _aliases(load_spec())
     assert index[header_key(header)] == field

@@ -17,7 +17,8 @@ import pytest
 
 from clausekit.consolidate import build_report, check
 from clausekit.pipeline import worker as sheetreader
-from clausekit.routine.config import check_config, load_config, user_path
+from clausekit.routine.config import user_path
+from clausekit.routine.configfile import check_config, load_config
 from clausekit.routine.lock import LOCK_OFFSET, LockedError, lock_path, run_lock
 from clausekit.rules.schemas import load_spec
 from clausekit.rules.settings import Settings

@@ -196,70 +196,102 @@ def consolidate(
 
     Exemple : clausekit consolidate exports/ -o rapport
     """
-    import os
     import time
-
-    from clausekit.pipeline.read import start_reading
-    from clausekit.routine import plan as routine
-    from clausekit.routine.lock import run_lock
 
     started = time.monotonic()
     console = _console()
     try:
-        if log_format not in ("text", "json"):
-            raise _usage(f"Format de journal « {log_format} » inconnu : choisissez text ou json.")
-        conf = routine.load(config, Path.cwd(), os.environ)
-        _config_warnings(conf, quiet)
-        todo = routine.plan(
-            paths or [],
-            config=conf,
+        todo = _consolidation_plan(
+            paths,
+            config,
+            quiet,
+            log_format,
             output=output,
             period=period,
-            formats=_parse_formats(formats),
+            formats=formats,
             mask_below=mask_below,
             strict=strict,
         )
-        with run_lock(todo.out_dir, wait=wait), _progress(console, quiet) as on_file:
-            inputs = replace(todo.inputs, on_file=on_file)
-            reading = start_reading(todo.paths, inputs=inputs)  # the files are read while...
-            from clausekit.consolidate import consolidate as run  # ...the heavy modules load
-
-            result = run(todo.paths, todo.out_dir, todo.options, inputs=inputs, reading=reading)
+        result = _run_consolidation(todo, console, wait=wait, quiet=quiet)
     except ClausekitError as exc:
-        _log(
-            log_format,
-            {
-                "command": "consolidate",
-                "outcome": "error",
-                "exit_code": int(exc.exit_code),
-                "message": str(exc),
-                "seconds": round(time.monotonic() - started, 3),
-            },
-        )
+        _log(log_format, _error_record(exc, time.monotonic() - started))
         _fail(exc, debug)
         return
-    errors = [i for i in result.checked.issues if i.severity == "error"]
-    code = result.exit_code  # --strict with nothing written: already 1 or 3
     with _printing():
-        if not quiet:
-            console.print(render.summary_table(result.report))
-            console.print(render.sources_table(result.report["sources"]))
-            if result.checked.issues:
-                console.print(render.issue_table(errors or result.checked.issues))
-        if strict and not result.outputs:
-            _console(stderr=True).print(
-                f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), "
-                f"{len(result.checked.unreadable)} fichier(s) illisible(s) ; aucun rapport écrit.",
-                markup=False,
-            )
-        elif not quiet:
-            for path in result.outputs:
-                console.print(f"Écrit : {path}", markup=False)
-        if not quiet:
-            for text in render.closing_summary(result, todo.out_dir):
-                console.print(text, markup=False)
-    _log(log_format, render.log_record(result, code, time.monotonic() - started, todo.out_dir))
-    raise typer.Exit(int(code))
+        _print_consolidation(console, result, todo.out_dir, strict=strict, quiet=quiet)
+    seconds = time.monotonic() - started
+    _log(log_format, render.log_record(result, result.exit_code, seconds, todo.out_dir))
+    raise typer.Exit(int(result.exit_code))
+
+
+def _consolidation_plan(
+    paths: list[Path] | None,
+    config: Path | None,
+    quiet: bool,
+    log_format: str,
+    *,
+    formats: list[str] | None,
+    **options: Any,
+) -> Any:
+    """The run to do: the options checked, the config loaded (its warnings shown), the plan."""
+    import os
+
+    from clausekit.options import parse_formats
+    from clausekit.routine import plan as routine
+
+    if log_format not in ("text", "json"):
+        raise _usage(f"Format de journal « {log_format} » inconnu : choisissez text ou json.")
+    conf = routine.load(config, Path.cwd(), os.environ)
+    _config_warnings(conf, quiet)
+    return routine.plan(paths or [], config=conf, formats=parse_formats(formats), **options)
+
+
+def _run_consolidation(todo: Any, console: Any, *, wait: float, quiet: bool) -> Any:
+    """The run, under the output folder's lock, with a progress bar of the files read."""
+    from clausekit.pipeline.read import start_reading
+    from clausekit.routine.lock import run_lock
+
+    with run_lock(todo.out_dir, wait=wait), _progress(console, quiet) as on_file:
+        inputs = replace(todo.inputs, on_file=on_file)
+        reading = start_reading(todo.paths, inputs=inputs)  # the files are read while...
+        from clausekit.consolidate import consolidate as run  # ...the heavy modules load
+
+        return run(todo.paths, todo.out_dir, todo.options, inputs=inputs, reading=reading)
+
+
+def _print_consolidation(
+    console: Any, result: Any, out_dir: Path, *, strict: bool, quiet: bool
+) -> None:
+    """The summary, the sources, the issues (errors first), the files written, what to do."""
+    if not quiet:
+        errors = [i for i in result.checked.issues if i.severity == "error"]
+        console.print(render.summary_table(result.report))
+        console.print(render.sources_table(result.report["sources"]))
+        if result.checked.issues:
+            console.print(render.issue_table(errors or result.checked.issues))
+    if strict and not result.outputs:
+        _console(stderr=True).print(
+            f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), "
+            f"{len(result.checked.unreadable)} fichier(s) illisible(s) ; aucun rapport écrit.",
+            markup=False,
+        )
+    elif not quiet:
+        for path in result.outputs:
+            console.print(f"Écrit : {path}", markup=False)
+    if not quiet:
+        for text in render.closing_summary(result, out_dir):
+            console.print(text, markup=False)
+
+
+def _error_record(exc: ClausekitError, seconds: float) -> dict[str, Any]:
+    """The one-line JSON log of a run stopped by an error."""
+    return {
+        "command": "consolidate",
+        "outcome": "error",
+        "exit_code": int(exc.exit_code),
+        "message": str(exc),
+        "seconds": round(seconds, 3),
+    }
 
 
 def _log(log_format: str, record: dict[str, Any]) -> None:
@@ -294,21 +326,6 @@ def _progress(console: Any, quiet: bool) -> Iterator[Any]:
         yield advance
 
 
-def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
-    from clausekit.errors import UsageError
-    from clausekit.options import FORMATS
-
-    if not formats:
-        return ("xlsx", "json")
-    chosen = [f.strip().lower() for item in formats for f in item.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown:
-        raise UsageError(
-            f"Format « {unknown[0]} » inconnu : choisissez parmi {', '.join(FORMATS)}."
-        )
-    return tuple(dict.fromkeys(chosen))
-
-
 @app.command()
 def validate(
     paths: InputPaths = None,
@@ -340,15 +357,9 @@ def validate(
     except ClausekitError as exc:
         _fail(exc, debug)
         return
-    code = result.exit_code()
     with _printing():
         if format == "json":
-            payload = {
-                "valid": code == ExitCode.OK,
-                "exit_code": int(code),
-                "sources": result.sources,
-                "issues": [i.to_dict() for i in result.issues],
-            }
+            payload = result.to_dict()
             sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         else:
             console = _console()
@@ -357,7 +368,7 @@ def validate(
                 console.print(render.issue_table(result.issues))
             else:
                 console.print("Aucune anomalie.")
-    raise typer.Exit(int(code))
+    raise typer.Exit(int(result.exit_code()))
 
 
 @app.command()
@@ -417,8 +428,7 @@ def inspect(
             if format != "json":
                 sys.stdout.write("\nÀ copier dans clausekit.toml :\n\n")
             sys.stdout.write(explain.config_snippet(reports, mapping))
-    code = ExitCode.UNREADABLE if any(r.unreadable for r in reports) else ExitCode.OK
-    raise typer.Exit(int(code))
+    raise typer.Exit(int(explain.exit_code(reports)))
 
 
 def _usage(message: str) -> ClausekitError:
@@ -489,7 +499,8 @@ def config_check(
     """
     import os
 
-    from clausekit.routine.config import find_config, review_config
+    from clausekit.routine.config import find_config
+    from clausekit.routine.configfile import review_config
 
     try:
         found = find_config(config or path, Path.cwd(), os.environ)

@@ -111,6 +111,16 @@ class CheckResult:
     def exit_code(self) -> ExitCode:
         return exit_code(self.issues, unreadable=bool(self.unreadable))
 
+    def to_dict(self) -> dict[str, Any]:
+        """What ``clausekit validate --format json`` prints."""
+        code = self.exit_code()
+        return {
+            "valid": code == ExitCode.OK,
+            "exit_code": int(code),
+            "sources": self.sources,
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
 
 def check(
     paths: list[Path],
@@ -205,6 +215,22 @@ def build_report(
     ``release`` frees the per-sheet tables once merged (they are not needed afterwards).
     ``declared``: the configured territories of the run; one with no usable data keeps its
     row in ``by_territory`` (values null, ``usable_export`` false)."""
+    data = _merged(checked, spec, settings, secret=secret, release=release)
+    body = _indicators(data, spec, settings)
+    status = _declared_status(body["by_territory"], checked, declared, territory_of)
+    body["territories_declared"] = status
+    for part in (body, body.get("year_to_date") or {}):
+        if "by_territory" in part:
+            part["by_territory"] = with_declared(part["by_territory"], status)
+    issues = _run_issues(checked, data, body)
+    return _report(checked, data, body, settings, issues, ignored), issues
+
+
+def _merged(
+    checked: CheckResult, spec: Spec, settings: Settings, *, secret: bytes | None, release: bool
+) -> Dataset:
+    """The accepted rows of every source in one dataset; ``release``: the per-sheet tables
+    freed once merged (the merged dataset has everything the indicators need)."""
     pattern = None
     if settings.non_work_contracts:
         from clausekit.routine.config import not_work_pattern
@@ -217,26 +243,44 @@ def build_report(
         non_work_pattern=pattern,
         forecast_level=settings.forecast_level,
     )
-    if release:  # the merged dataset has everything the indicators need
+    if release:
         for validated in checked.validated:
             validated.tables = {}
-    body = compute(data, spec, settings)
+    return data
+
+
+def _indicators(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
+    """The indicators of the period, and of the year to date when a month is read."""
     from clausekit.pipeline.cumulative import year_to_date
 
+    body = compute(data, spec, settings)
     cumulative = year_to_date(data, spec, settings, body["period"])
     if cumulative is not None:  # a month read against its year
         body["year_to_date"] = cumulative
-    status = _declared_status(body["by_territory"], checked, declared, territory_of)
-    body["territories_declared"] = status
-    for part in (body, cumulative or {}):
-        if "by_territory" in part:
-            part["by_territory"] = with_declared(part["by_territory"], status)
+    return body
+
+
+def _run_issues(checked: CheckResult, data: Dataset, body: dict[str, Any]) -> list[Issue]:
+    """The run's issues: validation's (those of exports set aside dropped), the merge's, and
+    NO_HOURS when the period has no hours at all."""
     issues = _without_set_aside(checked.issues, data) + data.issues
     if not body["totals"]["hours_realised"]:
         period = body["period"]
         where = f" pour la période {period['start']} à {period['end']}" if period["start"] else ""
         issues.append(make_issue("NO_HOURS", where=where))
-    report = {
+    return issues
+
+
+def _report(
+    checked: CheckResult,
+    data: Dataset,
+    body: dict[str, Any],
+    settings: Settings,
+    issues: list[Issue],
+    ignored: tuple[tuple[Path, str], ...],
+) -> dict[str, Any]:
+    """The report dict, in the order of report-contract.md."""
+    return {
         "clausekit_version": __version__,
         "period": body.pop("period"),
         "settings": settings.to_dict(),
@@ -255,7 +299,6 @@ def build_report(
         },
         "issues": [i.to_dict() for i in issues],
     }
-    return report, issues
 
 
 DECLARED_WORDS = {
@@ -409,28 +452,34 @@ def consolidate(
     checked_all = CheckResult(checked.validated, all_issues, checked.unreadable, checked.files)
     result = ConsolidationResult(report, checked_all, exit_code=checked_all.exit_code())
     if options.strict and (checked.rows_rejected or checked.unreadable):
-        return result
-    evolution = None
-    if options.history is not None and options.mask_below <= 1:  # unmasked counts: not shared
-        evolution = _history_preview(options.history, report)
-    unmasked = report
+        return result  # nothing written: the exit code says why
     rejects = checked.rejects
-    if options.mask_below > 1:  # row-level detail and paths: in the team's annex only
-        report = deidentify(mask_report(report, options.mask_below), all_issues)
-        result.report = report
-        tables = public_views(report)
-        annex = team_views(unmasked, rejects)
-    else:
-        tables, annex = views(report, rejects, evolution), []
+    result.report, tables, annex = _rendered(report, rejects, all_issues, options)
     try:
-        names = _write_outputs(out_dir, options.formats, report, tables, rejects, annex)
+        names = _write_outputs(out_dir, options.formats, result.report, tables, rejects, annex)
     except OSError as exc:  # a file in the way, no permission, disk full: the user's to fix
         raise output_error(exc, out_dir) from exc
     result.outputs = [out_dir / name for name in names]
     if options.history is not None:  # only once the report is in place: all or nothing
-        _record_history(options.history, unmasked, checked.files)
+        _record_history(options.history, report, checked.files)
     result.elapsed = time.monotonic() - started
     return result
+
+
+def _rendered(
+    report: dict[str, Any], rejects: pd.DataFrame, issues: list[Issue], options: RunOptions
+) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """The report as written, its tables and the team's annex. Masked (``mask_below``): the
+    report deidentified, its row-level detail and paths in the annex only; else the full
+    tables, with the evolution since the previous recorded period (unmasked counts: never
+    in a shared report)."""
+    if options.mask_below > 1:
+        masked = deidentify(mask_report(report, options.mask_below), issues)
+        return masked, public_views(masked), team_views(report, rejects)
+    evolution = None
+    if options.history is not None:
+        evolution = _history_preview(options.history, report)
+    return report, views(report, rejects, evolution), []
 
 
 def _write_outputs(

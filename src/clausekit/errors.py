@@ -23,31 +23,58 @@ class ExitCode(IntEnum):
     INTERNAL = 4  # a bug in clausekit
 
 
+# The exit categories: what each exit code tells the user (README « Codes de sortie »).
+EXIT_CATEGORIES: dict[int, str] = {
+    ExitCode.OK: "tout va bien",
+    ExitCode.DATA_ISSUES: "rapport produit, mais des lignes ont été rejetées ou des "
+    "avertissements changent les chiffres",
+    ExitCode.USAGE: "erreur d'utilisation ou de configuration, rapport impossible à écrire, "
+    "ou sortie coupée avant la fin",
+    ExitCode.UNREADABLE: "un fichier n'a pas pu être lu du tout",
+    ExitCode.INTERNAL: "erreur interne (un bogue de clausekit, pas une erreur de l'utilisateur)",
+    130: "interrompu par Ctrl-C",
+}
+
+
 @dataclass(frozen=True)
 class CodeInfo:
     severity: Severity
     template: str  # French message; fields in braces come from Issue.params
     hint: str  # how to fix it
+    # what the code does to the exit: by default 1 for an error, 0 for a warning (informative);
+    # 3 for a file not read at all, 1 for a warning that changes the figures
+    exit: ExitCode | None = None
+
+    @property
+    def exit_effect(self) -> ExitCode:
+        if self.exit is not None:
+            return self.exit
+        return ExitCode.DATA_ISSUES if self.severity == "error" else ExitCode.OK
 
 
 # The catalogue: one entry per stable code. The README renders this table.
 CATALOGUE: dict[str, CodeInfo] = {
     # --- files
-    "FILE_NOT_FOUND": CodeInfo("error", "Fichier ou dossier introuvable.", "Vérifiez le chemin."),
+    "FILE_NOT_FOUND": CodeInfo(
+        "error", "Fichier ou dossier introuvable.", "Vérifiez le chemin.", exit=ExitCode.UNREADABLE
+    ),
     "FILE_UNREADABLE": CodeInfo(
         "error",
         "Le fichier n'a pas pu être lu : {reason}.",
         "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau en .xlsx.",
+        exit=ExitCode.UNREADABLE,
     ),
     "FILE_FORMAT_UNKNOWN": CodeInfo(
         "error",
         "Format non reconnu (le contenu n'est ni xlsx, ni xls, ni ods, ni csv).",
         "Exportez le fichier depuis ABC Clauses au format Excel (.xlsx) ou CSV.",
+        exit=ExitCode.UNREADABLE,
     ),
     "FILE_FORMAT_UNSUPPORTED": CodeInfo(
         "error",
         "Classeur {kind} : ce format n'est pas lu par clausekit.",
         "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx.",
+        exit=ExitCode.UNREADABLE,
     ),
     "FILE_EXTENSION_MISMATCH": CodeInfo(
         "warning",
@@ -59,16 +86,19 @@ CATALOGUE: dict[str, CodeInfo] = {
         "error",
         "Le classeur est protégé par mot de passe.",
         "Enregistrez une copie sans mot de passe (Fichier > Informations > Protéger).",
+        exit=ExitCode.UNREADABLE,
     ),
     "FILE_HOSTILE": CodeInfo(
         "error",
         "Fichier refusé par sécurité : {reason}.",
         "Ré-exportez le fichier depuis ABC Clauses ; ne transmettez pas ce fichier.",
+        exit=ExitCode.UNREADABLE,
     ),
     "FILE_TOO_SLOW": CodeInfo(
         "error",
         "La lecture a dépassé {seconds} s ou la mémoire autorisée : fichier abandonné.",
         "Vérifiez que la feuille ne déclare pas une plage démesurée ; enregistrez-la à nouveau.",
+        exit=ExitCode.UNREADABLE,
     ),
     "FILE_LOCK_SKIPPED": CodeInfo(
         "warning",
@@ -85,12 +115,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Aucune feuille du fichier n'a été reconnue comme table participants, contrats ou "
         "opérations{detail} : le fichier n'apporte aucune donnée.",
         "Vérifiez les en-têtes de colonnes (voir la liste des alias dans schemas/).",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "NO_HOURS": CodeInfo(
         "warning",
         "Aucune heure réalisée dans les données lues{where} : les tableaux sont vides.",
         "Ajoutez la table des contrats et des heures de chaque territoire, ou vérifiez la "
         "période demandée.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "NO_INPUT": CodeInfo(
         "error",
@@ -105,6 +137,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         "warning",
         "Feuille non reconnue (aucun en-tête de table trouvé dans les {rows} premières lignes).",
         "Vérifiez la ligne d'en-tête ; la feuille est ignorée.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "COLUMN_MISSING": CodeInfo(
         "error",
@@ -122,6 +155,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Plusieurs colonnes correspondent à « {column_label} » : {found} ; « {kept} » est "
         "retenue, les autres sont ignorées.",
         "Gardez une seule de ces colonnes, ou renommez celle qui a un autre sens.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "COLUMN_UNMAPPED": CodeInfo(
         "warning",
@@ -182,12 +216,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "« {value} » n'est pas une valeur connue de « {column} » ({allowed}) : traitée comme "
         "non renseignée.",
         "Corrigez la cellule, ou ajoutez la valeur dans schemas/.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "VALUE_PUBLIC_UNKNOWN": CodeInfo(
         "warning",
         "Catégorie de public non reconnue dans la cellule : ignorée.",
         "Utilisez BRSA, -26 ans, ASE, DELD, TH, +50 ans ou QPV, ou ajoutez l'alias dans "
         "schemas/publics.toml.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "VALUE_FORMULA_NO_CACHE": CodeInfo(
         "error",
@@ -215,6 +251,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         "comptées dans les totaux, absentes du suivi mensuel, et exclues quand une période "
         "est demandée.",
         "Renseignez le mois ou la date de début du contrat.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     # --- cross-table
     "PARTICIPANT_UNKNOWN": CodeInfo(
@@ -222,6 +259,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Le participant « {value} » des contrats est absent de la table participants : "
         "son âge et son statut sont inconnus.",
         "Ajoutez la table participants de ce territoire à l'export.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "FORECAST_CONFLICT": CodeInfo(
         "warning",
@@ -230,6 +268,7 @@ CATALOGUE: dict[str, CodeInfo] = {
         "grande est retenue.",
         "Harmonisez les heures prévisionnelles de l'opération dans ABC Clauses, ou fixez le "
         "niveau des heures prévues dans clausekit.toml ([rapport] niveau_previsions).",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "ID_ZEROS_MATCHED": CodeInfo(
         "warning",
@@ -264,59 +303,39 @@ CATALOGUE: dict[str, CodeInfo] = {
         "({territories}) : ses heures prévisionnelles sont comptées une fois par territoire.",
         "Si c'est une seule opération, ne déclarez ses heures prévisionnelles que dans un "
         "territoire.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "PARTICIPANT_DUPLICATE_ID": CodeInfo(
         "warning",
         "Le participant « {value} » apparaît sur plusieurs lignes avec des identités différentes.",
         "Vérifiez les doublons dans ABC Clauses.",
+        exit=ExitCode.DATA_ISSUES,
     ),
     "PERSON_DUPLICATE_SUSPECT": CodeInfo(
         "warning",
         "Doublon possible : la même personne semble avoir plusieurs identifiants ({value}).",
         "Vérifiez dans ABC Clauses si ces fiches désignent la même personne.",
+        exit=ExitCode.DATA_ISSUES,
     ),
 }
 
 
 # Warnings that change the figures (exit code 1 when present); the others are informative.
 WARNINGS_THAT_MATTER = frozenset(
-    {
-        "SHEET_NOT_RECOGNISED",
-        "FILE_NO_TABLE",
-        "NO_HOURS",
-        "ROW_NO_MONTH",
-        "COLUMN_AMBIGUOUS",
-        "VALUE_PUBLIC_UNKNOWN",
-        "VALUE_CATEGORY_UNKNOWN",
-        "PARTICIPANT_UNKNOWN",
-        "FORECAST_CONFLICT",
-        "OPERATION_MULTI_TERRITORY",
-        "PARTICIPANT_DUPLICATE_ID",
-        "PERSON_DUPLICATE_SUSPECT",
-    }
+    code
+    for code, info in CATALOGUE.items()
+    if info.severity == "warning" and info.exit_effect == ExitCode.DATA_ISSUES
 )
 # Errors that stop a file from being read at all (exit code 3).
 UNREADABLE_CODES = frozenset(
-    {
-        "FILE_UNREADABLE",
-        "FILE_FORMAT_UNKNOWN",
-        "FILE_FORMAT_UNSUPPORTED",
-        "FILE_ENCRYPTED",
-        "FILE_HOSTILE",
-        "FILE_TOO_SLOW",
-        "FILE_NOT_FOUND",
-    }
+    code for code, info in CATALOGUE.items() if info.exit_effect == ExitCode.UNREADABLE
 )
 
 
 def exit_effect(code: str) -> ExitCode:
     """What one catalogue code does to the exit code: 3 when a file could not be read, 1 for
     an error or a warning that changes the figures, 0 for an informative warning."""
-    if code in UNREADABLE_CODES:
-        return ExitCode.UNREADABLE
-    if CATALOGUE[code].severity == "error" or code in WARNINGS_THAT_MATTER:
-        return ExitCode.DATA_ISSUES
-    return ExitCode.OK
+    return CATALOGUE[code].exit_effect
 
 
 def exit_code(issues: Iterable[Issue], *, unreadable: bool = False) -> ExitCode:

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from clausekit.errors import Issue, UsageError
-from clausekit.parse import normalise_label
+from clausekit.errors import ExitCode, Issue, UsageError
+from clausekit.errors import exit_code as run_exit_code
 from clausekit.pipeline.read import RawSheet, read_files
 from clausekit.pipeline.recognise import (
     HEADER_SEARCH_ROWS,
@@ -31,6 +31,7 @@ from clausekit.pipeline.recognise import (
 )
 from clausekit.routine.config import Config
 from clausekit.rules.fields import field_label, fields, resolve_field
+from clausekit.rules.headers import normalise_label
 from clausekit.rules.schemas import Spec, load_spec
 
 # How a column was recognised (shown as is)
@@ -228,50 +229,16 @@ def inspect_sheet(
             "(il faut au moins deux colonnes reconnues sur une même ligne)."
         )
         return SheetReport(raw.sheet, None, (), 0, (), {}, reason)
-    from_option = {normalise_label(h) for h in option_maps}
-    from_config = {normalise_label(h) for h in config_maps}
-    verbatim = _verbatim(spec)
-    by_position = {pos: name for name, pos in rec.columns.items()}
-    norm = [normalise_label(label) for label in rec.header_labels]
-    counts = Counter(n for n in norm if n)
-    unmapped = {i.column for i in rec.issues if i.code == "COLUMN_UNMAPPED"}
-    ambiguous = {str(i.column): dict(i.params) for i in rec.issues if i.code == "COLUMN_AMBIGUOUS"}
     rows = rec.data.index
     body = raw.frame.loc[rows] if len(rows) else raw.frame.iloc[0:0]
+    rules = _Rules(rec, spec, config_maps, option_maps)
     columns = []
     for pos, header in enumerate(rec.header_labels):
         if not header.strip():
             continue
         values = describe_values(body.iloc[:, pos].tolist(), len(rows))
+        target, rule, closest = rules.of(pos, header)
         letter = column_letter(pos + raw.first_column)
-        name = by_position.get(pos)
-        closest: tuple[str, ...] = ()
-        target: str | None = None
-        if name is not None and name.startswith(MONTH_PREFIX):
-            target, rule = "heures_realisees", f"{RULE_MONTH} ({name.removeprefix(MONTH_PREFIX)})"
-        elif name is not None and name.startswith(PUBLIC_PREFIX):
-            target, rule = "publics", f"{RULE_PUBLIC} ({name.removeprefix(PUBLIC_PREFIX)})"
-        elif name is not None:
-            target = name
-            if norm[pos] in from_option:
-                rule = RULE_MAP_OPTION
-            elif norm[pos] in from_config:
-                rule = RULE_MAP_CONFIG
-            elif header.strip() in verbatim.get(name, ()):
-                rule = RULE_ALIAS
-            else:
-                rule = RULE_NORMALISED
-        elif counts[norm[pos]] > 1:
-            rule = DUPLICATE
-        elif header in unmapped:
-            rule, closest = UNRECOGNISED, closest_fields(header, spec)
-        else:  # one of several columns for one field (COLUMN_AMBIGUOUS): another is kept
-            kept = next(
-                (p for f, p in ambiguous.items() if f"« {header} »" in p.get("found", "")), {}
-            )
-            rule = f"ignorée : « {kept.get('kept')} » est retenue pour ce champ"
-            target = None
-            closest = (kept["column_label"],) if "column_label" in kept else ()
         columns.append(ColumnReport(letter, header, target, rule, closest, values))
     missing = {
         kind: tuple(
@@ -283,6 +250,63 @@ def inspect_sheet(
     return SheetReport(
         raw.sheet, rec.header_row, tuple(rec.kinds), len(rows), tuple(columns), missing, why
     )
+
+
+class _Rules:
+    """How each column of a recognised sheet was read, or why it is not."""
+
+    def __init__(
+        self,
+        rec: Any,
+        spec: Spec,
+        config_maps: Mapping[str, str],
+        option_maps: Mapping[str, str],
+    ) -> None:
+        self.spec = spec
+        self.from_option = {normalise_label(h) for h in option_maps}
+        self.from_config = {normalise_label(h) for h in config_maps}
+        self.verbatim = _verbatim(spec)
+        self.by_position = {pos: name for name, pos in rec.columns.items()}
+        self.norm = [normalise_label(label) for label in rec.header_labels]
+        self.counts = Counter(n for n in self.norm if n)
+        self.unmapped = {i.column for i in rec.issues if i.code == "COLUMN_UNMAPPED"}
+        self.ambiguous = {
+            str(i.column): dict(i.params) for i in rec.issues if i.code == "COLUMN_AMBIGUOUS"
+        }
+
+    def of(self, pos: int, header: str) -> tuple[str | None, str, tuple[str, ...]]:
+        """(field fed, rule, closest fields) of the column at ``pos``."""
+        name = self.by_position.get(pos)
+        if name is not None and name.startswith(MONTH_PREFIX):
+            return "heures_realisees", f"{RULE_MONTH} ({name.removeprefix(MONTH_PREFIX)})", ()
+        if name is not None and name.startswith(PUBLIC_PREFIX):
+            return "publics", f"{RULE_PUBLIC} ({name.removeprefix(PUBLIC_PREFIX)})", ()
+        if name is not None:
+            return name, self._mapped_rule(pos, header, name), ()
+        if self.counts[self.norm[pos]] > 1:
+            return None, DUPLICATE, ()
+        if header in self.unmapped:
+            return None, UNRECOGNISED, closest_fields(header, self.spec)
+        # one of several columns for one field (COLUMN_AMBIGUOUS): another is kept
+        kept = next(
+            (p for f, p in self.ambiguous.items() if f"« {header} »" in p.get("found", "")), {}
+        )
+        closest = (kept["column_label"],) if "column_label" in kept else ()
+        return None, f"ignorée : « {kept.get('kept')} » est retenue pour ce champ", closest
+
+    def _mapped_rule(self, pos: int, header: str, name: str) -> str:
+        if self.norm[pos] in self.from_option:
+            return RULE_MAP_OPTION
+        if self.norm[pos] in self.from_config:
+            return RULE_MAP_CONFIG
+        if header.strip() in self.verbatim.get(name, ()):
+            return RULE_ALIAS
+        return RULE_NORMALISED
+
+
+def exit_code(reports: list[FileReport]) -> ExitCode:
+    """inspect explains, it does not judge the data: 3 when a file could not be read, else 0."""
+    return run_exit_code((), unreadable=any(r.unreadable for r in reports))
 
 
 # --------------------------------------------------------------------------- files

@@ -49,7 +49,6 @@ __all__ = [
     "Cells",
     "excel_error_mask",
     "is_filled",
-    "normalise_label",
     "normalise_text",
     "normalise_value",
     "parse_bools",
@@ -58,6 +57,7 @@ __all__ = [
     "parse_hours",
     "parse_months",
     "parse_numbers",
+    "strip_accents",
 ]
 
 BoolArray = npt.NDArray[np.bool_]
@@ -528,7 +528,7 @@ _FALSE = frozenset({"non", "n", "0", "0.0", "0,0", "faux", "false", "no", "-"})
 def _bool_word(text: str | None) -> bool | None:
     if text is None:
         return None
-    key = _strip_accents(text.lower()).strip()
+    key = strip_accents(text.lower()).strip()
     if key in _TRUE:
         return True
     if key in _FALSE:
@@ -561,7 +561,8 @@ _APOSTROPHES = frozenset("'’‘ʼ`´")
 _LIGATURES = {"œ": "oe", "æ": "ae", "ß": "ss"}
 
 
-def _strip_accents(text: str) -> str:
+def strip_accents(text: str) -> str:
+    """``text`` without its accents (NFKD, combining marks dropped), nothing else changed."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -636,64 +637,6 @@ def parse_category(s: pd.Series | Cells, lookup: Mapping[str, str]) -> tuple[pd.
     )
     values = pd.array(pa.array(codes, type=pa.large_string()).take(pa.array(cells.codes)), "string")
     return _like(values, cells), _like(unknown[cells.codes], cells, dtype=bool)
-
-
-_RE_TRAILING_UNIT = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")
-
-
-@lru_cache(maxsize=4096)
-def normalise_label(text: str) -> str:
-    """Normalise one header label like :func:`normalise_text`, dropping a trailing unit.
-
-    A trailing parenthesised (or bracketed) group without digits is dropped first, e.g.
-    ``"Heures réalisées (h)"``, ``"(en heures)"``, ``"(€)"``, ``"(mois)"``, ``"(Oui/Non)"``;
-    groups holding digits (``"Heures (01/2025)"``) are kept since they carry meaning. If
-    nothing would be left, the label is kept whole.
-    """
-    match = _RE_TRAILING_UNIT.search(text)
-    if match is not None and not any(ch.isdigit() for ch in match.group(1)):
-        stripped = _normalise(text[: match.start()])
-        if stripped:
-            return stripped
-    return _normalise(text)
-
-
-_RE_PLURAL_MARK = re.compile(r"\((?:e?s|x)\)", re.I)
-# words that name an identifier: « N° », « Numéro », « Réf. », « Code », « ID »...
-_ID_WORDS = frozenset({"n", "no", "num", "numero", "nr", "ref", "reference", "code", "id"})
-_ID_WORDS_LONG = frozenset({"identifiant"})
-# articles and prepositions carry no meaning in a header
-_SMALL_WORDS = frozenset({"du", "de", "des", "d", "l", "la", "le", "les", "au", "aux", "a", "en"})
-_COUNT_WORDS = frozenset({"nombre", "nb", "total"})  # before « heures »: the hours themselves
-ID_KEY = "n"  # the word every identifier word becomes
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-@lru_cache(maxsize=4096)
-def header_key(text: str) -> str:
-    """The loose form under which headers are compared with the aliases of schemas/.
-
-    On top of :func:`normalise_label`: plural marks (« Public(s) ») and final « s » dropped,
-    articles and prepositions (du, de, des, d', l', la, le, au…) dropped, every identifier word
-    (N°, No, Numéro, Num, Réf., Référence, Code, Identifiant, ID) read as one, « Nombre / Nb /
-    Total » before « heures » dropped, and « Date (de) début X » read as « Date de début ».
-    ``header_key("N° du participant") == header_key("Numéro participant")``.
-    """
-    words = normalise_label(_RE_PLURAL_MARK.sub("", text)).split()
-    kept = [w for w in words if w not in _SMALL_WORDS] or words
-    out: list[str] = []
-    for i, word in enumerate(kept):
-        if word in _ID_WORDS or (word in _ID_WORDS_LONG and len(kept) > 1):
-            word = ID_KEY
-        elif word in _COUNT_WORDS and i + 1 < len(kept) and kept[i + 1].startswith("heure"):
-            continue
-        out.append(_singular(word))
-    if out[:2] in (["date", "debut"], ["date", "fin"]):
-        out = out[:2]
-    return " ".join(out)
 
 
 # ---------------------------------------------------------------------------------------------

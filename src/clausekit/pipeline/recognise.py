@@ -21,17 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
-from clausekit.parse import (
-    ID_KEY,
-    as_text,
-    header_key,
-    is_filled,
-    normalise_label,
-    normalise_text,
-    parse_months,
-)
+from clausekit.parse import as_text, is_filled, normalise_text, parse_months
 from clausekit.pipeline.exportdate import title_date
 from clausekit.pipeline.read import RawSheet
+from clausekit.rules.headers import ID_KEY, header_key, normalise_label
 from clausekit.rules.schemas import Spec
 
 HEADER_SEARCH_ROWS = 30

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from clausekit.errors import UsageError
 from clausekit.options import InputOptions, RunOptions
-from clausekit.routine.config import Config, Territory, find_config, load_config, parse_period
+from clausekit.routine.config import Config, Territory, find_config, parse_period
+from clausekit.routine.configfile import load_config
 
 DEFAULT_OUTPUT = Path("rapport")
 

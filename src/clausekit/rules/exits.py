@@ -18,14 +18,7 @@ is the subsidy; the first family (file order) with a matching pattern is the fam
 ("Emploi franc", "PEC") the family is the subsidy's ``family``; unrecognised text is ``AUTRE``;
 empty text (or punctuation only) is NA.
 
-Durations, in months (float):
-
-* from the text (:data:`DURATION_UNITS`): "8 mois", "1 an", "1,5 an", "3 semaines", "15 jours",
-  "six mois"; only the *first* mention counts ("CDD 6 mois renouvelable 6 mois" -> 6);
-  rhythms such as "5 jours par semaine" are ignored; weeks and days are converted with the mean
-  month length :data:`DAYS_PER_MONTH` (30.4375 days);
-* from the dates (:func:`duration_from_dates`): calendar months, end date *inclusive*:
-  2025-01-01 -> 2025-06-30 is exactly 6 months; 2025-01-01 -> 2025-06-29 is 5 + 29/30 months.
+Durations, in months, written in the text or between two dates: :mod:`clausekit.rules.durations`.
 
 All functions work on the distinct values of their inputs (the texts repeat a lot) or with
 numpy over whole columns: no Python loop over the rows.
@@ -36,7 +29,6 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +39,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from clausekit.errors import UsageError
-from clausekit.parse import normalise_text, parse_dates
+from clausekit.parse import normalise_text, strip_accents
+from clausekit.rules.durations import (
+    DAYS_PER_MONTH,
+    DURATION_UNITS,
+    duration_from_dates,
+    text_duration,
+)
 from clausekit.rules.schemas import schemas_dir
 
 __all__ = [
@@ -78,40 +76,6 @@ CATEGORIES: tuple[str, ...] = ("durable", "transition", "positive", "other", "un
 RULE_CATEGORIES: tuple[str, ...] = CATEGORIES[:4]
 #: Family code of a non-empty text that no pattern recognises.
 UNRECOGNISED = "AUTRE"
-#: Mean length of a month in days (365.25 / 12), to convert weeks and days into months.
-DAYS_PER_MONTH = 30.4375
-#: Months per unit of a duration written in the text.
-DURATION_UNITS: dict[str, float] = {
-    "mois": 1.0,
-    "an": 12.0,
-    "ans": 12.0,
-    "annee": 12.0,
-    "annees": 12.0,
-    "semaine": 7 / DAYS_PER_MONTH,
-    "semaines": 7 / DAYS_PER_MONTH,
-    "sem": 7 / DAYS_PER_MONTH,
-    "jour": 1 / DAYS_PER_MONTH,
-    "jours": 1 / DAYS_PER_MONTH,
-}
-_NUMBER_WORDS: dict[str, float] = {
-    "un": 1,
-    "une": 1,
-    "deux": 2,
-    "trois": 3,
-    "quatre": 4,
-    "cinq": 5,
-    "six": 6,
-    "sept": 7,
-    "huit": 8,
-    "neuf": 9,
-    "dix": 10,
-    "onze": 11,
-    "douze": 12,
-    "dix huit": 18,
-    "vingt quatre": 24,
-    "trente six": 36,
-}
-
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SUBSIDY_MODES = ("none", "any")
 
@@ -242,9 +206,7 @@ def _text_field(path: Path, where: str, raw: dict[str, Any], key: str, default: 
 
 def _pattern_text(pattern: str) -> str:
     """A user pattern adapted to normalised text: accents dropped, apostrophes -> spaces."""
-    decomposed = unicodedata.normalize("NFKD", pattern)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return plain.replace("'", " ").replace("’", " ")
+    return strip_accents(pattern).replace("'", " ").replace("’", " ")
 
 
 def _compile(path: Path, where: str, raw: dict[str, Any]) -> tuple[tuple[str, ...], Any]:
@@ -331,12 +293,40 @@ def load_contract_rules(path: Path | None = None) -> ContractRules:
 def _rule(path: Path, number: int, raw: Any, contracts: ContractRules) -> ExitRule:
     where = f"règle n° {number}"
     raw = _check_keys(path, where, raw, ("family", "subsidy", "min_months", "category", "note"))
-    family = raw.get("family")
+    family = _rule_families(path, where, raw.get("family"), contracts)
+    where = f"règle n° {number} (family = {', '.join(family)})"
+    subsidy = _rule_subsidy(path, where, raw.get("subsidy"), contracts)
+    min_months = raw.get("min_months")
+    if min_months is not None and (
+        isinstance(min_months, bool)
+        or not isinstance(min_months, int | float)
+        or not 0 <= min_months < 1000
+    ):
+        raise _fail(path, where, f"« min_months » doit être un nombre de mois ≥ 0 ({min_months}).")
+    category = raw.get("category")
+    if category not in RULE_CATEGORIES:
+        raise _fail(
+            path,
+            where,
+            f"catégorie « {category} » inconnue (valeurs admises : {', '.join(RULE_CATEGORIES)}).",
+        )
+    return ExitRule(
+        number=number,
+        families=tuple(family),
+        subsidy=subsidy,
+        min_months=None if min_months is None else float(min_months),
+        category=str(category),
+        note=_text_field(path, where, raw, "note", ""),
+    )
+
+
+def _rule_families(path: Path, where: str, family: Any, contracts: ContractRules) -> list[str]:
+    """A rule's ``family``: one code or a list of codes, each a family of contract_types.toml."""
     if isinstance(family, str):
         family = [family]
     if not isinstance(family, list) or not family or not all(isinstance(f, str) for f in family):
         raise _fail(path, where, "« family » doit être un code de famille ou une liste de codes.")
-    where = f"règle n° {number} (family = {', '.join(family)})"
+    where = f"{where} (family = {', '.join(family)})"
     known = (*contracts.family_codes, UNRECOGNISED)
     for code in family:
         if code not in known:
@@ -346,51 +336,31 @@ def _rule(path: Path, number: int, raw: Any, contracts: ContractRules) -> ExitRu
                 f"famille « {code} » inconnue ; familles de {contracts.source} : "
                 f"{', '.join(known)}.",
             )
+    return family
 
-    subsidy: str | tuple[str, ...] | None = None
-    raw_subsidy = raw.get("subsidy")
+
+def _rule_subsidy(
+    path: Path, where: str, raw_subsidy: Any, contracts: ContractRules
+) -> str | tuple[str, ...] | None:
+    """A rule's ``subsidy``: "none", "any", or subsidy codes of contract_types.toml."""
+    if raw_subsidy is None:
+        return None
     if isinstance(raw_subsidy, str) and raw_subsidy in _SUBSIDY_MODES:
-        subsidy = raw_subsidy
-    elif raw_subsidy is not None:
-        codes = [raw_subsidy] if isinstance(raw_subsidy, str) else raw_subsidy
-        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-            raise _fail(
-                path, where, '« subsidy » doit valoir "none", "any" ou une liste de codes d\'aides.'
-            )
-        for code in codes:
-            if code not in contracts.subsidy_codes:
-                raise _fail(
-                    path,
-                    where,
-                    f"aide « {code} » inconnue ; valeurs admises : none, any, "
-                    f"{', '.join(contracts.subsidy_codes)}.",
-                )
-        subsidy = tuple(codes)
-
-    min_months = raw.get("min_months")
-    if min_months is not None and (
-        isinstance(min_months, bool)
-        or not isinstance(min_months, int | float)
-        or not 0 <= min_months < 1000
-    ):
-        raise _fail(path, where, f"« min_months » doit être un nombre de mois ≥ 0 ({min_months}).")
-
-    category = raw.get("category")
-    if category not in RULE_CATEGORIES:
+        return raw_subsidy
+    codes = [raw_subsidy] if isinstance(raw_subsidy, str) else raw_subsidy
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
         raise _fail(
-            path,
-            where,
-            f"catégorie « {category} » inconnue (valeurs admises : {', '.join(RULE_CATEGORIES)}).",
+            path, where, '« subsidy » doit valoir "none", "any" ou une liste de codes d\'aides.'
         )
-    note = _text_field(path, where, raw, "note", "")
-    return ExitRule(
-        number=number,
-        families=tuple(family),
-        subsidy=subsidy,
-        min_months=None if min_months is None else float(min_months),
-        category=str(category),
-        note=note,
-    )
+    for code in codes:
+        if code not in contracts.subsidy_codes:
+            raise _fail(
+                path,
+                where,
+                f"aide « {code} » inconnue ; valeurs admises : none, any, "
+                f"{', '.join(contracts.subsidy_codes)}.",
+            )
+    return tuple(codes)
 
 
 def _load_exit_rules(path: Path, contracts: ContractRules) -> ExitRules:
@@ -467,38 +437,6 @@ def _recognise(text: str, rules: ContractRules) -> tuple[str | None, str | None]
     return UNRECOGNISED, None
 
 
-_NUMBER = r"(?:(?<![\d.,])(?P<num>\d+(?:[.,]\d+)?)\s*|\b(?P<word>{words})\s+)".format(
-    words="|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-)
-_UNIT_WORDS = r"(?:mois|ans?|annees?|semaines?|sem|jours?)"
-_DURATION = re.compile(
-    _NUMBER
-    + r"(?P<unit>"
-    + _UNIT_WORDS
-    + r")\b"
-    # not a rhythm: "5 jours par semaine", "2 jours/mois"
-    + r"(?!\s*(?:/|par|sur|a la|dans la|dans l)\s*"
-    + _UNIT_WORDS
-    + r"\b)"
-)
-
-
-def _duration(text: str | None) -> float:
-    """Months of the first duration written in ``text`` (NaN when there is none)."""
-    if not text:
-        return np.nan
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).replace("-", " ")
-    match = _DURATION.search(plain)
-    if match is None:
-        return np.nan
-    if match["num"] is not None:
-        number = float(match["num"].replace(",", "."))
-    else:
-        number = _NUMBER_WORDS[" ".join(match["word"].split())]
-    return number * DURATION_UNITS[match["unit"]]
-
-
 def _as_text(texts: pd.Series) -> pd.Series:
     if not isinstance(texts, pd.Series):
         texts = pd.Series(texts, dtype=object)
@@ -524,71 +462,13 @@ def contract_family(texts: pd.Series, rules: ContractRules | None = None) -> pd.
     subsidy = pd.array(sub_u[codes], dtype="string")
 
     raw_codes, raw_uniques = pd.factorize(raw, use_na_sentinel=True)
-    dur_u = np.array([_duration(str(u)) for u in raw_uniques] + [np.nan], dtype=np.float64)
+    dur_u = np.array([text_duration(str(u)) for u in raw_uniques] + [np.nan], dtype=np.float64)
     duration = dur_u[raw_codes]
 
     return pd.DataFrame(
         {"family": family, "subsidy": subsidy, "duration_months": duration},
         index=raw.index,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Durations from dates
-# ---------------------------------------------------------------------------------------------
-
-
-def _as_days(values: pd.Series) -> npt.NDArray[np.datetime64]:
-    """Dates as ``datetime64[D]`` (NaT where missing); text is parsed day first."""
-    if not isinstance(values, pd.Series):
-        values = pd.Series(values)
-    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        values, _bad = parse_dates(values.astype("string"))
-    elif getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_localize(None)
-    return values.to_numpy().astype("datetime64[D]")
-
-
-def _anniversary(start: npt.NDArray[Any], months: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
-    """``start`` plus ``months`` calendar months, the day clamped to the month's last day."""
-    first = start.astype("datetime64[M]")
-    day = (start - first.astype("datetime64[D]")).astype(np.int64)  # 0-based day of month
-    month = first + months
-    length = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
-    return month.astype("datetime64[D]") + np.minimum(day, length - 1)
-
-
-def duration_from_dates(start: pd.Series, end: pd.Series) -> pd.Series:
-    """Contract length in calendar months, the end date being *inclusive*.
-
-    Whole months are counted from ``start`` to the day after ``end`` (anniversary dates, the
-    day clamped to the end of short months: 31 January + 1 month = 28/29 February), plus the
-    rest as a fraction of the following month. So 2025-01-01 -> 2025-06-30 is 6.0 months,
-    2025-01-01 -> 2025-06-29 is 5 + 29/30 months, 2025-01-15 -> 2025-02-14 is 1.0 month and a
-    one-day contract is 1/31 of a month in January.
-
-    Returns a float Series on the index of ``start``: NaN where a date is missing or
-    unreadable, or where the end precedes the start (reported elsewhere as DATES_INVERTED).
-    Text dates are parsed with :func:`clausekit.parse.parse_dates` (day first).
-    """
-    index = start.index if isinstance(start, pd.Series) else None
-    s = _as_days(start)
-    e_incl = _as_days(end)
-    if len(s) != len(e_incl):
-        raise ValueError("start et end doivent avoir la même longueur")
-    ok = ~np.isnat(s) & ~np.isnat(e_incl)
-    ok[ok] = e_incl[ok] >= s[ok]
-    out = np.full(len(s), np.nan)
-    if ok.any():
-        s_ok = s[ok]
-        e = e_incl[ok] + np.timedelta64(1, "D")  # exclusive end
-        whole = (e.astype("datetime64[M]") - s_ok.astype("datetime64[M]")).astype(np.int64)
-        whole = whole - (_anniversary(s_ok, whole) > e)
-        lower = _anniversary(s_ok, whole)
-        upper = _anniversary(s_ok, whole + 1)
-        rest = (e - lower).astype(np.int64) / (upper - lower).astype(np.int64)
-        out[ok] = whole + rest
-    return pd.Series(out, index=index, name="duration_months", dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from clausekit.parse import normalise_label
+from clausekit.rules.headers import normalise_label
 from clausekit.rules.schemas import Spec, load_spec
 
 
