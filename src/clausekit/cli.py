@@ -14,6 +14,7 @@ import typer
 
 from clausekit import clickfr, render
 from clausekit.errors import ClausekitError, ExitCode
+from clausekit.output import writers
 
 clickfr.install()  # Click's help and usage messages in French
 
@@ -154,9 +155,7 @@ def consolidate(
         typer.Option(
             "--format",
             "-f",
-            help="Sorties à écrire, répétable : xlsx, json, csv (un fichier par tableau), "
-            "markdown, pdf (bilan.pdf, avec Chromium, Chrome ou Edge). Par défaut : xlsx et "
-            "json ; bilan.html et rejets.csv sont toujours écrits.",
+            help=writers.format_help(),
         ),
     ] = None,
     mask_below: Annotated[
@@ -296,16 +295,14 @@ def _progress(console: Any, quiet: bool) -> Iterator[Any]:
 
 def _parse_formats(formats: list[str] | None) -> tuple[str, ...]:
     from clausekit.errors import UsageError
-    from clausekit.options import FORMATS
 
     if not formats:
-        return ("xlsx", "json")
+        return writers.DEFAULT_FORMATS
+    known = writers.format_names()
     chosen = [f.strip().lower() for item in formats for f in item.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
+    unknown = [f for f in chosen if f not in known]
     if unknown:
-        raise UsageError(
-            f"Format « {unknown[0]} » inconnu : choisissez parmi {', '.join(FORMATS)}."
-        )
+        raise UsageError(f"Format « {unknown[0]} » inconnu : choisissez parmi {', '.join(known)}.")
     return tuple(dict.fromkeys(chosen))
 
 

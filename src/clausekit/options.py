@@ -12,8 +12,6 @@ from pathlib import Path
 
 from clausekit.rules.settings import Settings
 
-FORMATS = ("xlsx", "json", "csv", "markdown", "pdf")  # the outputs a run can write
-
 
 @dataclass(frozen=True)
 class InputOptions:

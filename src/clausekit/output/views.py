@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -85,6 +85,13 @@ FOOTNOTE_PEOPLE = (
 )
 
 
+# what a view is to the writers: "summary", the front page (page 1's grid; the annex's
+# warning), whose title heads every printed page of the workbook; "table", a table of
+# figures; "detail", a row-level listing (the rejected rows), left out of tableaux/*.csv
+# since rejets.csv holds it whole
+ViewKind = Literal["summary", "table", "detail"]
+
+
 @dataclass
 class View:
     """One table of the report as people read it."""
@@ -97,6 +104,7 @@ class View:
     chart: Chart | None = None
     row_formats: list[str | None] | None = None  # a number format per row (page 1's grid)
     total_row: bool = False  # the last row is the breakdown's total (« Ensemble »)
+    kind: ViewKind = "table"
 
 
 @dataclass(frozen=True)
@@ -678,6 +686,7 @@ def views(
                 if n
             ),
             row_formats=summary_row_formats(summary),
+            kind="summary",
         ),
         _view(
             "Par territoire",
@@ -835,7 +844,7 @@ def views(
                 f"{XLSX_DETAIL_ROWS:,} premières lignes rejetées sur {len(rejects):,} : la liste "
                 "complète est dans rejets.csv."
             ).replace(",", "\u202f")
-        out.append(View("Rejets", "Lignes rejetées", shown, {}, note))
+        out.append(View("Rejets", "Lignes rejetées", shown, {}, note, kind="detail"))
     return out
 
 
@@ -857,6 +866,10 @@ def team_views(report: dict[str, Any], rejects: pd.DataFrame) -> list[View]:
     """The facilitators' annex of a masked report (``report``: the unmasked one): the
     row-level detail that the masked report leaves out."""
     warning = View(
-        "À lire", "À ne pas diffuser", pd.DataFrame({"Avertissement": [TEAM_WARNING]}), {}
+        "À lire",
+        "À ne pas diffuser",
+        pd.DataFrame({"Avertissement": [TEAM_WARNING]}),
+        {},
+        kind="summary",
     )
     return [warning, *(v for v in views(report, rejects) if v.name in TEAM_ONLY)]
