@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from clausekit.output import svgchart
-from clausekit.output.views import (
-    EXIT_LABELS,
+from clausekit.output.records import EXIT_LABELS, programme_order
+from clausekit.output.views import grid, programme_of_operations
+from clausekit.output.words import (
     FOOTNOTE_PEOPLE,
     MONTH_SHORT,
     MONTHS,
@@ -27,11 +28,8 @@ from clausekit.output.views import (
     NOT_AVAILABLE,
     NOT_STATED,
     NOT_STATED_NOTE,
-    grid,
     month_words,
     period_words,
-    programme_of_operations,
-    programme_order,
     rate_note,
     share,
 )
