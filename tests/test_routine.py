@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from clausekit.cli import app
-from clausekit.output import writers as write
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -118,12 +117,11 @@ def test_crash_between_writes_leaves_report_and_history_intact(
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the machine stops between the json and the xlsx
 
-    monkeypatch.setattr("clausekit.consolidate.write_xlsx", crash)
+    monkeypatch.setattr("clausekit.output.xlsx.write_xlsx", crash)
     result = runner.invoke(app, ["consolidate", "--period", "2025-06", "-q"])
     assert result.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert (routine / "historique.sqlite").read_bytes() == db_before
-    monkeypatch.setattr("clausekit.consolidate.write_xlsx", write.write_xlsx)
 
 
 def test_non_tty_output_has_no_control_codes(routine: Path) -> None:

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from clausekit.consolidate import consolidate
 from clausekit.output.views import Chart, View, views
-from clausekit.output.writers import write_xlsx
+from clausekit.output.xlsx import write_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -268,6 +268,28 @@ def test_odd_values_keep_their_type_and_formula_like_text_stays_text(tmp_path: P
     assert wb["Vide"]["A6"].value == "aucune ligne"
     assert [c.value for c in ws["C"][3:8]] == [1.5, None, None, 2, 1000000]
     assert ws["C4"].number_format == "#,##0.00"
+
+
+def test_every_printed_page_is_headed_by_the_summary_views_title(tmp_path: Path) -> None:
+    """The front page is the view of kind « summary », wherever it stands, never a name."""
+    frame = pd.DataFrame({"a": [1]})
+    first = View("Un", "Premier", frame, {})
+    front = View("Deux", "Bilan & période", frame, {}, kind="summary")
+    write_xlsx([first, front], tmp_path / "r.xlsx")
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as book:
+        headers = [
+            re.findall(r"<oddHeader>(.*?)</oddHeader>", book.read(f"xl/worksheets/{s}").decode())
+            for s in ("sheet1.xml", "sheet2.xml")
+        ]
+    # « & » doubled inside an Excel header (it starts a code there), then escaped in the XML
+    assert headers == [
+        ["&amp;LBilan &amp;&amp; période&amp;RUn"],
+        ["&amp;LBilan &amp;&amp; période&amp;RDeux"],
+    ]
+    write_xlsx([first], tmp_path / "none.xlsx")  # no front page: no running title
+    with zipfile.ZipFile(tmp_path / "none.xlsx") as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert re.findall(r"<oddHeader>(.*?)</oddHeader>", sheet) == ["&amp;L&amp;RUn"]
 
 
 def test_the_same_views_give_the_same_bytes(

@@ -14,6 +14,7 @@ import typer
 
 from clausekit import clickfr, render
 from clausekit.errors import ClausekitError, ExitCode
+from clausekit.output import writers
 
 clickfr.install()  # Click's help and usage messages in French
 
@@ -154,9 +155,7 @@ def consolidate(
         typer.Option(
             "--format",
             "-f",
-            help="Sorties à écrire, répétable : xlsx, json, csv (un fichier par tableau), "
-            "markdown, pdf (bilan.pdf, avec Chromium, Chrome ou Edge). Par défaut : xlsx et "
-            "json ; bilan.html et rejets.csv sont toujours écrits.",
+            help=writers.format_help(),
         ),
     ] = None,
     mask_below: Annotated[
@@ -236,7 +235,7 @@ def _consolidation_plan(
     """The run to do: the options checked, the config loaded (its warnings shown), the plan."""
     import os
 
-    from clausekit.options import parse_formats
+    from clausekit.output.writers import parse_formats
     from clausekit.routine import plan as routine
 
     if log_format not in ("text", "json"):

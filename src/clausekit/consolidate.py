@@ -23,16 +23,10 @@ from clausekit.errors import (
 )
 from clausekit.options import InputOptions, RunOptions
 from clausekit.output.masking import deidentify, mask_report
+from clausekit.output.textfiles import write_csv
 from clausekit.output.views import TEAM_ANNEX, public_views, rejects_frame, team_views, views
-from clausekit.output.writers import (
-    output_set,
-    write_csv,
-    write_document,
-    write_json,
-    write_markdown,
-    write_tables_csv,
-    write_xlsx,
-)
+from clausekit.output.writers import Rendered, output_set, write_document, write_formats
+from clausekit.output.xlsx import write_xlsx
 from clausekit.pipeline.indicators import compute
 from clausekit.pipeline.merge import Dataset, merge
 from clausekit.pipeline.read import FileRead, Reading, ReadLimits, start_reading
@@ -495,24 +489,15 @@ def _write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     names: list[str] = []
     with output_set(out_dir) as stage:
-        if "json" in formats:
-            write_json(report, stage("rapport.json"))
-            names.append("rapport.json")
-        if "xlsx" in formats:
-            write_xlsx(tables, stage("rapport.xlsx"))
-            names.append("rapport.xlsx")
-        if "markdown" in formats:
-            write_markdown(tables, stage("rapport.md"))
-            names.append("rapport.md")
-        if "csv" in formats:
-            names += write_tables_csv([t for t in tables if t.name != "Rejets"], stage, "tableaux")
+        rendered = Rendered(report, tables)
+        names += write_formats(rendered, formats, stage)
         rejects_name = f"{TEAM_ANNEX}-rejets.csv" if annex else "rejets.csv"
         write_csv(rejects_frame(rejects), stage(rejects_name))
         names.append(rejects_name)
         if annex:
             write_xlsx(annex, stage(f"{TEAM_ANNEX}.xlsx"))
             names.append(f"{TEAM_ANNEX}.xlsx")
-        names += write_document(report, formats, stage)
+        names += write_document(rendered, stage)
     return names
 
 

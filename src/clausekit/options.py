@@ -12,8 +12,6 @@ from pathlib import Path
 
 from clausekit.rules.settings import Settings
 
-FORMATS = ("xlsx", "json", "csv", "markdown", "pdf")  # the outputs a run can write
-
 
 @dataclass(frozen=True)
 class InputOptions:
@@ -42,19 +40,3 @@ class RunOptions:
     mask_below: int = 0  # mask counts of people 1..K-1 (0: no masking)
     secret: bytes | None = None  # pseudonymisation key (None: random, for this run only)
     history: Path | None = None  # SQLite file recording each period's aggregates
-
-
-def parse_formats(formats: list[str] | None) -> tuple[str, ...]:
-    """The outputs asked for (``--format``, repeated or comma-separated), in order, each once;
-    xlsx and json when none is given. :class:`UsageError` for an unknown one."""
-    from clausekit.errors import UsageError
-
-    if not formats:
-        return ("xlsx", "json")
-    chosen = [f.strip().lower() for item in formats for f in item.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown:
-        raise UsageError(
-            f"Format « {unknown[0]} » inconnu : choisissez parmi {', '.join(FORMATS)}."
-        )
-    return tuple(dict.fromkeys(chosen))

@@ -80,7 +80,8 @@ def grid_cell(value: Any, kind: str) -> str:
 def summary_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    from clausekit.output.views import grid, period_words, rate_note
+    from clausekit.output.views import grid
+    from clausekit.output.words import period_words, rate_note
 
     period = report["period"]
     title = f"Synthèse — {period_words(period)}" if period["start"] else "Synthèse"

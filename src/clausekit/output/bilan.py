@@ -12,173 +12,36 @@ from __future__ import annotations
 import datetime
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from clausekit.output import svgchart
-from clausekit.output.views import (
-    EXIT_LABELS,
+from clausekit.output.document import (
+    CSS,
+    css_string,
+    forecast,
+    month_short,
+    number,
+    stats_table,
+    table,
+)
+from clausekit.output.records import EXIT_LABELS, programme_order
+from clausekit.output.views import grid, programme_of_operations
+from clausekit.output.words import (
     FOOTNOTE_PEOPLE,
-    MONTH_SHORT,
     MONTHS,
     NO_USABLE_EXPORT,
     NOT_AVAILABLE,
-    NOT_STATED,
     NOT_STATED_NOTE,
-    grid,
     month_words,
     period_words,
-    programme_of_operations,
-    programme_order,
     rate_note,
     share,
 )
 from clausekit.rules import labels
 
 TITLE = "Bilan des clauses sociales d'insertion"
-NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
-
-CSS = """
-@page {
-  size: A4;
-  margin: 17mm 13mm 15mm 13mm;
-  @top-left { content: "@RUNNING@"; font: 8pt 'DejaVu Sans', Arial, sans-serif;
-              color: #555; }
-  @top-right { content: "@PERIOD@"; font: 8pt 'DejaVu Sans', Arial, sans-serif;
-               color: #555; }
-  @bottom-left { content: "@PRODUCED@"; font: 8pt 'DejaVu Sans', Arial, sans-serif;
-                 color: #555; }
-  @bottom-right { content: "page " counter(page) " / " counter(pages);
-                  font: 8pt 'DejaVu Sans', Arial, sans-serif; color: #555; }
-}
-html { font: 9.5pt/1.35 'DejaVu Sans', Arial, sans-serif; color: #111; }
-body { margin: 0; }
-@media screen { body { max-width: 184mm; margin: 1em auto; padding: 0 1em; } }
-section { break-before: page; }
-section:first-of-type { break-before: auto; }
-h1 { font-size: 18pt; margin: 0 0 2mm; color: #1f4e78; }
-h2 { font-size: 13pt; margin: 0 0 3mm; color: #1f4e78; border-bottom: 1.5pt solid #1f4e78; }
-h3 { font-size: 10.5pt; margin: 5mm 0 2mm; break-after: avoid; }
-p.period { font-size: 13pt; margin: 0 0 1mm; }
-p.meta, p.note, ol.notes { font-size: 8pt; color: #333; }
-table { border-collapse: collapse; width: 100%; margin: 0 0 2mm; font-size: 8pt;
-        table-layout: auto; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-th, td { border: 0.5pt solid #9a9a9a; padding: 1.2mm 1.4mm; vertical-align: top; }
-th { background: #1f4e78; color: #fff; font-weight: bold; text-align: left; }
-td.n, th.n { text-align: right; }
-td.n { white-space: nowrap; }
-tr.total td { font-weight: bold; background: #eef3f8; }
-tr.share td { color: #1f4e78; font-style: italic; }
-table.months { font-size: 7pt; }
-table.months td, table.months th { padding: 0.8mm 0.9mm; }
-svg.chart { width: 100%; height: auto; break-inside: avoid; display: block; margin: 2mm 0; }
-ul.sources { margin: 0 0 3mm 4mm; padding: 0; font-size: 8.5pt; }
-dl.defs dt { font-weight: bold; margin-top: 2mm; }
-dl.defs dd { margin: 0 0 0 4mm; }
-div.programme { break-inside: avoid; }
-div.box { border: 1pt solid #c55a11; padding: 2mm 3mm; margin: 2mm 0; }
-"""
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-def number(value: Any, kind: str) -> str:
-    """A figure in French: hours without decimals, rates in %, masked counts as they are,
-    missing as « n.r. » (never zero)."""
-    if value is None:
-        return NOT_STATED
-    if isinstance(value, str):
-        return value
-    if kind == "rate":
-        return f"{value * 100:.1f}".replace(".", ",") + f"{NARROW}%"
-    if kind == "hours":
-        return svgchart.french_integer(value)
-    if kind == "decimal":
-        return f"{value:,.2f}".replace(",", NARROW).replace(".", ",")
-    return f"{value:,}".replace(",", NARROW) if isinstance(value, int) else str(value)
-
-
-def forecast(value: Any) -> Any:
-    """A forecast of 0 hours is a forecast nobody stated."""
-    return None if value == 0 else value
-
-
-def css_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def month_short(month: str, years: bool) -> str:
-    text = MONTH_SHORT[int(month[5:]) - 1]
-    return f"{text} {month[2:4]}" if years else text
-
-
-# --------------------------------------------------------------------------- html pieces
-
-
-def _lines(text: str) -> str:
-    """Text for a cell, its line breaks kept."""
-    return "<br>".join(escape(part) for part in text.split("\n"))
-
-
-def table(
-    header: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    numeric_from: int = 1,
-    css: str = "",
-    row_classes: Sequence[str] | None = None,
-) -> str:
-    """A table: ``rows`` already formatted; columns from ``numeric_from`` right-aligned."""
-    heads = "".join(
-        f'<th class="n">{_lines(h)}</th>' if i >= numeric_from else f"<th>{_lines(h)}</th>"
-        for i, h in enumerate(header)
-    )
-    body = []
-    for r, row in enumerate(rows):
-        cls = f' class="{row_classes[r]}"' if row_classes and row_classes[r] else ""
-        cells = "".join(
-            f'<td class="n">{escape(str(c))}</td>'
-            if i >= numeric_from
-            else f"<td>{escape(str(c))}</td>"
-            for i, c in enumerate(row)
-        )
-        body.append(f"<tr{cls}>{cells}</tr>")
-    klass = f' class="{css}"' if css else ""
-    return f"<table{klass}><thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _stats_table(
-    records: list[dict[str, Any]], key_columns: Sequence[tuple[str, str]], totals: dict[str, Any]
-) -> str:
-    """Forecast against realised, one row per group, then the total."""
-    header = [
-        *(h for _, h in key_columns),
-        "Heures prévues",
-        "Heures réalisées",
-        "Taux",
-        "Participants",
-        "Contrats",
-    ]
-    rows, classes = [], []
-    for record in [*records, {**totals, key_columns[0][0]: "Ensemble"}]:
-        rows.append(
-            [
-                *(record.get(k) or "" for k, _ in key_columns),
-                number(forecast(record["hours_forecast"]), "hours"),
-                number(record["hours_realised"], "hours"),
-                number(record["realisation_rate"], "rate"),
-                number(record["participants"], "count"),
-                number(record["contracts"], "count"),
-            ]
-        )
-        classes.append("")
-    classes[-1] = "total"
-    return table(header, rows, numeric_from=len(key_columns), row_classes=classes)
-
 
 # --------------------------------------------------------------------------- pages
 
@@ -281,12 +144,12 @@ def _hours_page(report: dict[str, Any]) -> str:
         "<h2>Heures prévues et réalisées</h2>"
         f'<p class="note">{escape(period_words(report["period"]))}.</p>'
         "<h3>Par programme (tous donneurs d'ordre confondus)</h3>"
-        + _stats_table(programmes, [("programme", "Programme")], totals)
+        + stats_table(programmes, [("programme", "Programme")], totals)
         + chart_p
         + "<h3>Par donneur d'ordre</h3>"
-        + _stats_table(report["by_donneur_ordre"], [("donneur_ordre", "Donneur d'ordre")], totals)
+        + stats_table(report["by_donneur_ordre"], [("donneur_ordre", "Donneur d'ordre")], totals)
         + "<h3>Par opération</h3>"
-        + _stats_table(
+        + stats_table(
             by_op,
             [("operation_id", "N°"), ("operation", "Opération"), ("territory", "Territoire")],
             totals,
@@ -359,7 +222,7 @@ def _typology_page(report: dict[str, Any]) -> str:
         "<h2>Typologie des clauses</h2>"
         f'<p class="note">{escape(period_words(report["period"]))}.</p>'
         "<h3>Fondement juridique (Code de la commande publique)</h3>"
-        + _stats_table(clauses, [("clause_type", "Type de clause")], totals)
+        + stats_table(clauses, [("clause_type", "Type de clause")], totals)
         + '<p class="note">Une opération peut combiner plusieurs modalités : elle compte '
         "dans chacune.</p>"
         "<h3>Modalités de mise en œuvre</h3>"
@@ -420,98 +283,124 @@ def _monthly_page(report: dict[str, Any]) -> str:
         return ""
     years = len({m[:4] for m in months}) > 1
     heads = [month_short(m, years) for m in months]
-    named = list(report["settings"].get("programmes", {}))
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in report["monthly_by_programme"]:
         series[str(r["programme"])].append(r)
-    of_op = programme_of_operations(report)
-    ops: dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]] = defaultdict(dict)
-    for r in report["monthly_by_operation"]:
-        programme = of_op.get((r["territory"], r["operation_id"]))
-        if programme is not None:
-            key = (r["territory"], r["operation_id"], r["operation"])
-            ops[programme].setdefault(key, []).append(r)
-    parts = ["<section><h2>Suivi mensuel des grands programmes</h2>"]
-    parts.append(
+    ops = _operations_by_programme(report)
+    named = list(report["settings"].get("programmes", {}))
+    shown = [p for p in named if p in series] or [p for p in sorted(series) if p != "Autres"]
+    parts = [
+        "<section><h2>Suivi mensuel des grands programmes</h2>",
         f'<p class="note">{escape(period_words(report["period"]))} ; heures par mois '
         "travaillé, cumul depuis le début de la période et part des heures prévues "
-        "atteinte par le cumul.</p>"
-    )
-    shown = [p for p in named if p in series] or [p for p in sorted(series) if p != "Autres"]
-    for programme in shown:
-        rows = sorted(series[programme], key=lambda r: r["month"])
-        by_month = {r["month"]: r for r in rows}
-        planned = forecast(rows[-1]["hours_forecast"]) if rows else None
-
-        def line(key: str, kind: str, by_month: dict[str, Any] = by_month) -> list[str]:
-            return [number(by_month[m][key] if m in by_month else None, kind) for m in months]
-
-        total_hours = sum(r["hours_realised"] for r in rows)
-        grid_rows = [
-            ["Heures réalisées", *line("hours_realised", "hours"), number(total_hours, "hours")],
-            ["Heures cumulées", *line("cumulative_hours", "hours"), ""],
-            ["% des heures prévues", *line("cumulative_rate", "rate"), ""],
-            ["Participants actifs", *line("active_participants", "count"), ""],
-        ]
-        parts.append('<div class="programme">')
-        parts.append(f"<h3>{escape(programme)} — heures prévues : {number(planned, 'hours')}</h3>")
-        parts.append(table(["", *heads, "Total"], grid_rows, css="months"))
-        if rows and planned is not None:
-            last = rows[-1]
-            parts.append(
-                _rate_note(
-                    rate_note(
-                        {
-                            "hours_realised": last["cumulative_hours"],
-                            "hours_realised_with_forecast": last.get(
-                                "cumulative_hours_with_forecast"
-                            ),
-                        }
-                    )
-                )
-            )
-        op_rows, classes = [], []
-        for (territory, op_id, label), values in sorted(ops[programme].items(), key=str):
-            per = {v["month"]: v["hours_realised"] for v in values}
-            name = f"{label or op_id} ({territory})"
-            op_rows.append(
-                [
-                    name,
-                    *(number(per.get(m), "hours") for m in months),
-                    number(sum(per.values()), "hours"),
-                ]
-            )
-            classes.append("")
-        if op_rows:
-            parts.append(
-                table(["Opération", *heads, "Total"], op_rows, css="months", row_classes=classes)
-            )
-        parts.append(
-            svgchart.line_chart(
-                f"{programme} : heures cumulées face aux heures prévues",
-                heads,
-                [
-                    (
-                        "Heures cumulées",
-                        [
-                            by_month[m]["cumulative_hours"] if m in by_month else None
-                            for m in months
-                        ],
-                    ),
-                    ("Heures prévues", [planned] * len(months)),
-                ],
-                "Heures",
-            )
-        )
-        parts.append("</div>")
+        "atteinte par le cumul.</p>",
+    ]
+    parts += [_programme_months(p, series[p], ops[p], months, heads) for p in shown]
     if not shown:
         parts.append("<p>Aucune opération des programmes suivis sur la période.</p>")
     parts.append("</section>")
     return "".join(parts)
 
 
+Operations = dict[tuple[Any, ...], list[dict[str, Any]]]  # (territory, id, label) -> months
+
+
+def _operations_by_programme(report: dict[str, Any]) -> dict[str, Operations]:
+    """The monthly rows of each operation, under the programme of its contracting authority."""
+    of_op = programme_of_operations(report)
+    ops: dict[str, Operations] = defaultdict(dict)
+    for r in report["monthly_by_operation"]:
+        programme = of_op.get((r["territory"], r["operation_id"]))
+        if programme is not None:
+            key = (r["territory"], r["operation_id"], r["operation"])
+            ops[programme].setdefault(key, []).append(r)
+    return ops
+
+
+def _programme_months(
+    programme: str,
+    rows: list[dict[str, Any]],
+    ops: Operations,
+    months: list[str],
+    heads: list[str],
+) -> str:
+    """One programme's follow-up: its grid of months, its operations' hours, its chart."""
+    rows = sorted(rows, key=lambda r: r["month"])
+    by_month = {r["month"]: r for r in rows}
+    planned = forecast(rows[-1]["hours_forecast"]) if rows else None
+
+    def line(key: str, kind: str) -> list[str]:
+        return [number(by_month[m][key] if m in by_month else None, kind) for m in months]
+
+    total_hours = sum(r["hours_realised"] for r in rows)
+    grid_rows = [
+        ["Heures réalisées", *line("hours_realised", "hours"), number(total_hours, "hours")],
+        ["Heures cumulées", *line("cumulative_hours", "hours"), ""],
+        ["% des heures prévues", *line("cumulative_rate", "rate"), ""],
+        ["Participants actifs", *line("active_participants", "count"), ""],
+    ]
+    cumulative = [by_month[m]["cumulative_hours"] if m in by_month else None for m in months]
+    chart = svgchart.line_chart(
+        f"{programme} : heures cumulées face aux heures prévues",
+        heads,
+        [("Heures cumulées", cumulative), ("Heures prévues", [planned] * len(months))],
+        "Heures",
+    )
+    return (
+        '<div class="programme">'
+        f"<h3>{escape(programme)} — heures prévues : {number(planned, 'hours')}</h3>"
+        + table(["", *heads, "Total"], grid_rows, css="months")
+        + (_cumulative_rate_note(rows[-1]) if rows and planned is not None else "")
+        + _operations_months(ops, months, heads)
+        + chart
+        + "</div>"
+    )
+
+
+def _cumulative_rate_note(last: dict[str, Any]) -> str:
+    """What the cumulative rate of the last month is computed over."""
+    return _rate_note(
+        rate_note(
+            {
+                "hours_realised": last["cumulative_hours"],
+                "hours_realised_with_forecast": last.get("cumulative_hours_with_forecast"),
+            }
+        )
+    )
+
+
+def _operations_months(ops: Operations, months: list[str], heads: list[str]) -> str:
+    """The hours of each operation of a programme, month by month ("" without any)."""
+    op_rows = []
+    for (territory, op_id, label), values in sorted(ops.items(), key=str):
+        per = {v["month"]: v["hours_realised"] for v in values}
+        op_rows.append(
+            [
+                f"{label or op_id} ({territory})",
+                *(number(per.get(m), "hours") for m in months),
+                number(sum(per.values()), "hours"),
+            ]
+        )
+    if not op_rows:
+        return ""
+    return table(
+        ["Opération", *heads, "Total"], op_rows, css="months", row_classes=[""] * len(op_rows)
+    )
+
+
 def _method_page(report: dict[str, Any]) -> str:
-    s = report["settings"]
+    items = "".join(
+        f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in _definitions(report["settings"])
+    )
+    return (
+        "<section><h2>Méthode et définitions</h2>"
+        f'<dl class="defs">{items}</dl>'
+        f'<p class="note">{escape(FOOTNOTE_PEOPLE)}</p></section>'
+    )
+
+
+def _definitions(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each word of the bilan and what it counts, with this run's settings."""
     programmes = "; ".join(
         f"{name} : {', '.join(members)}" for name, members in s.get("programmes", {}).items()
     )
@@ -520,7 +409,7 @@ def _method_page(report: dict[str, Any]) -> str:
         if s.get("age_reference") == "first_contract_start"
         else "le début de la période"
     )
-    definitions = [
+    return [
         (
             "Participant",
             f"personne distincte ayant au moins {number(s['min_hours_participant'], 'decimal')} "
@@ -564,54 +453,9 @@ def _method_page(report: dict[str, Any]) -> str:
             "depuis l'export le plus récent ; les fichiers identiques sont ignorés.",
         ),
     ]
-    items = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in definitions)
-    return (
-        "<section><h2>Méthode et définitions</h2>"
-        f'<dl class="defs">{items}</dl>'
-        f'<p class="note">{escape(FOOTNOTE_PEOPLE)}</p></section>'
-    )
 
 
 def _quality_page(report: dict[str, Any]) -> str:
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    hours: dict[str, float] = defaultdict(float)
-    territory_of: dict[str, str] = {}
-    for s in report["sources"]:
-        territory = str(s.get("territory") or "(sans territoire)")
-        territory_of[s["file"]] = territory
-        counts = per[territory]
-        for i, key in enumerate(("rows_read", "rows_accepted", "rows_rejected", "rows_skipped")):
-            counts[i] += int(s[key])
-        hours[territory] += float(s.get("hours_rejected") or 0)
-    issues: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for issue in report["issues"]:
-        territory = territory_of.get(issue.get("file") or "", "(ensemble)")
-        issues[territory][0 if issue["severity"] == "error" else 1] += 1
-    rows = [
-        [
-            t,
-            *(number(c, "count") for c in per[t][:3]),
-            number(hours[t], "hours"),
-            number(per[t][3], "count"),
-            number(issues[t][0], "count"),
-            number(issues[t][1], "count"),
-        ]
-        for t in sorted(per)
-    ]
-    quality = report.get("quality", {})
-    incomplete = [
-        ("Participants sans âge connu", quality.get("participants_age_unknown")),
-        (
-            "Participants absents des tables participants",
-            quality.get("participants_status_unknown"),
-        ),
-        ("Doublons possibles de personnes (à vérifier)", quality.get("possible_duplicates")),
-        ("Colonnes non reconnues (ignorées)", len(report.get("unmapped_columns", []))),
-        (
-            "Exports écartés (un plus récent les remplace)",
-            len((report.get("inputs") or {}).get("ignored", [])),
-        ),
-    ]
     return (
         "<section><h2>Qualité des données</h2>"
         '<div class="box">'
@@ -626,15 +470,64 @@ def _quality_page(report: dict[str, Any]) -> str:
                 "erreurs",
                 "avertissements",
             ],
-            rows,
+            _quality_rows(report),
         )
-        + table(["Chiffres incomplets", "Nombre"], [[t, number(v, "count")] for t, v in incomplete])
+        + table(["Chiffres incomplets", "Nombre"], _incomplete(report))
         + _declared_without_data(report)
         + '<p class="note">Les lignes rejetées ne sont pas comptées : leurs heures (celles qui '
         "ont pu être lues) manquent aux totaux. Le détail, ligne par ligne, est dans "
         "rejets.csv et la feuille « Anomalies » de rapport.xlsx, jamais dans ce document."
         "</p></div></section>"
     )
+
+
+def _quality_rows(report: dict[str, Any]) -> list[list[str]]:
+    """Per territory: rows read, accepted, rejected, their hours, rows skipped, and the
+    errors and warnings raised on its files."""
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    hours: dict[str, float] = defaultdict(float)
+    territory_of: dict[str, str] = {}
+    for s in report["sources"]:
+        territory = str(s.get("territory") or "(sans territoire)")
+        territory_of[s["file"]] = territory
+        counts = per[territory]
+        for i, key in enumerate(("rows_read", "rows_accepted", "rows_rejected", "rows_skipped")):
+            counts[i] += int(s[key])
+        hours[territory] += float(s.get("hours_rejected") or 0)
+    issues: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for issue in report["issues"]:
+        territory = territory_of.get(issue.get("file") or "", "(ensemble)")
+        issues[territory][0 if issue["severity"] == "error" else 1] += 1
+    return [
+        [
+            t,
+            *(number(c, "count") for c in per[t][:3]),
+            number(hours[t], "hours"),
+            number(per[t][3], "count"),
+            number(issues[t][0], "count"),
+            number(issues[t][1], "count"),
+        ]
+        for t in sorted(per)
+    ]
+
+
+def _incomplete(report: dict[str, Any]) -> list[list[str]]:
+    """The figures known to be incomplete, and by how many."""
+    quality = report.get("quality", {})
+    incomplete = [
+        ("Participants sans âge connu", quality.get("participants_age_unknown")),
+        (
+            "Participants absents des tables participants",
+            quality.get("participants_status_unknown"),
+        ),
+        ("Doublons possibles de personnes (à vérifier)", quality.get("possible_duplicates")),
+        ("Colonnes non reconnues (ignorées)", len(report.get("unmapped_columns", []))),
+        (
+            "Exports écartés (un plus récent les remplace)",
+            len((report.get("inputs") or {}).get("ignored", [])),
+        ),
+    ]
+    return [[t, number(v, "count")] for t, v in incomplete]
 
 
 def bilan_html(report: dict[str, Any], produced: datetime.date | None = None) -> str:
