@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -44,48 +43,6 @@ Strict = Annotated[
 ]
 
 
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:  # logs and pipes: no wrapping of the tables at 80 columns
-        console = Console(stderr=stderr, highlight=False, width=160)
-    # rich's own answer to a closed pipe is a silent exit 1
-    hook = _stderr_closed if stderr else _pipe_closed
-    console.on_broken_pipe = hook  # type: ignore[method-assign]
-    return console
-
-
-def _stderr_closed() -> None:
-    """Nobody reads the messages any more: the run goes on, its exit code unchanged."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stderr.fileno())
-    os.close(devnull)
-
-
-PIPE_CLOSED = (
-    "Erreur : sortie coupée (le programme qui la lisait, par exemple head, s'est arrêté avant "
-    "la fin) : seul l'affichage est incomplet, les fichiers écrits sont entiers.\n"
-)
-
-
-def _pipe_closed() -> NoReturn:
-    """The reader of stdout has gone (``clausekit validate … | head -1``): an output-side
-    problem, the user's, like an unwritable report folder: one French line on stderr (if it
-    is still there), exit 2. Whatever was written to files was written before printing."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more can reach the reader
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(PIPE_CLOSED)
-        sys.stderr.flush()
-    raise typer.Exit(int(ExitCode.USAGE))
-
-
 class Interrupted(BaseException):
     """Ctrl-C (SIGINT), raised past click (which would print « Aborted! » and exit 1)."""
 
@@ -93,20 +50,10 @@ class Interrupted(BaseException):
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 
-@contextlib.contextmanager
-def _printing() -> Iterator[None]:
-    """Print a command's results to stdout, flushed, a closed pipe handled as above."""
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _pipe_closed()
-
-
 def _fail(exc: ClausekitError, debug: bool) -> None:
     if debug:
         raise exc
-    _console(stderr=True).print(f"Erreur : {exc}", markup=False)
+    render.console(stderr=True).print(f"Erreur : {exc}", markup=False)
     raise typer.Exit(int(exc.exit_code))
 
 
@@ -118,18 +65,6 @@ ConfigOption = Annotated[
         help="Fichier de configuration (par défaut : $CLAUSEKIT_CONFIG, puis ./clausekit.toml).",
     ),
 ]
-
-
-def _config_warnings(config: Any, quiet: bool = False) -> None:
-    """The config's warnings (old English keys), on stderr so that stdout stays the result."""
-    if not quiet:
-        _warn(config.path, config.warnings)
-
-
-def _warn(path: Path, warnings: Any) -> None:
-    for warning in warnings:  # one line each, never wrapped: logs are searched by line
-        sys.stderr.write(f"Avertissement ({path.name}) : {warning}\n")
-    sys.stderr.flush()
 
 
 @app.command()
@@ -198,7 +133,7 @@ def consolidate(
     import time
 
     started = time.monotonic()
-    console = _console()
+    console = render.console()
     try:
         todo = _consolidation_plan(
             paths,
@@ -213,13 +148,13 @@ def consolidate(
         )
         result = _run_consolidation(todo, console, wait=wait, quiet=quiet)
     except ClausekitError as exc:
-        _log(log_format, _error_record(exc, time.monotonic() - started))
+        render.log_line(log_format, render.error_record(exc, time.monotonic() - started))
         _fail(exc, debug)
         return
-    with _printing():
+    with render.printing():
         _print_consolidation(console, result, todo.out_dir, strict=strict, quiet=quiet)
     seconds = time.monotonic() - started
-    _log(log_format, render.log_record(result, result.exit_code, seconds, todo.out_dir))
+    render.log_line(log_format, render.log_record(result, result.exit_code, seconds, todo.out_dir))
     raise typer.Exit(int(result.exit_code))
 
 
@@ -241,7 +176,7 @@ def _consolidation_plan(
     if log_format not in ("text", "json"):
         raise _usage(f"Format de journal « {log_format} » inconnu : choisissez text ou json.")
     conf = routine.load(config, Path.cwd(), os.environ)
-    _config_warnings(conf, quiet)
+    render.config_warnings(conf, quiet)
     return routine.plan(paths or [], config=conf, formats=parse_formats(formats), **options)
 
 
@@ -250,7 +185,7 @@ def _run_consolidation(todo: Any, console: Any, *, wait: float, quiet: bool) -> 
     from clausekit.pipeline.read import start_reading
     from clausekit.routine.lock import run_lock
 
-    with run_lock(todo.out_dir, wait=wait), _progress(console, quiet) as on_file:
+    with run_lock(todo.out_dir, wait=wait), render.progress(console, quiet) as on_file:
         inputs = replace(todo.inputs, on_file=on_file)
         reading = start_reading(todo.paths, inputs=inputs)  # the files are read while...
         from clausekit.consolidate import consolidate as run  # ...the heavy modules load
@@ -269,7 +204,7 @@ def _print_consolidation(
         if result.checked.issues:
             console.print(render.issue_table(errors or result.checked.issues))
     if strict and not result.outputs:
-        _console(stderr=True).print(
+        render.console(stderr=True).print(
             f"Mode strict : {result.checked.rows_rejected} ligne(s) rejetée(s), "
             f"{len(result.checked.unreadable)} fichier(s) illisible(s) ; aucun rapport écrit.",
             markup=False,
@@ -280,49 +215,6 @@ def _print_consolidation(
     if not quiet:
         for text in render.closing_summary(result, out_dir):
             console.print(text, markup=False)
-
-
-def _error_record(exc: ClausekitError, seconds: float) -> dict[str, Any]:
-    """The one-line JSON log of a run stopped by an error."""
-    return {
-        "command": "consolidate",
-        "outcome": "error",
-        "exit_code": int(exc.exit_code),
-        "message": str(exc),
-        "seconds": round(seconds, 3),
-    }
-
-
-def _log(log_format: str, record: dict[str, Any]) -> None:
-    """One machine-readable line per run (cron): on stderr, so stdout stays the report."""
-    if log_format == "json":
-        sys.stderr.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-        sys.stderr.flush()
-
-
-@contextlib.contextmanager
-def _progress(console: Any, quiet: bool) -> Iterator[Any]:
-    """A progress bar of the files read, on a terminal only (never in logs or pipes)."""
-    if quiet or not console.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("Lecture des exports"),
-        BarColumn(),
-        TextColumn("{task.completed} fichier(s)"),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("", total=None)
-
-        def advance(name: str) -> None:
-            progress.update(task, advance=1, description=Path(name).name)
-
-        yield advance
 
 
 @app.command()
@@ -347,7 +239,7 @@ def validate(
         _fail(_usage(f"Format « {format} » inconnu : choisissez table ou json."), debug)
     try:
         conf = routine.load(config, Path.cwd(), os.environ)
-        _config_warnings(conf, quiet=format == "json")
+        render.config_warnings(conf, quiet=format == "json")
         todo = routine.plan(paths or [], config=conf)
         reading = start_reading(todo.paths, inputs=todo.inputs)  # the files are read while...
         from clausekit.consolidate import check  # ...the heavy modules load
@@ -356,12 +248,12 @@ def validate(
     except ClausekitError as exc:
         _fail(exc, debug)
         return
-    with _printing():
+    with render.printing():
         if format == "json":
             payload = result.to_dict()
             sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         else:
-            console = _console()
+            console = render.console()
             console.print(render.sources_table(result.sources))
             if result.issues:
                 console.print(render.issue_table(result.issues))
@@ -411,13 +303,13 @@ def inspect(
         if format not in ("texte", "json"):
             raise _usage(f"Format « {format} » inconnu : choisissez texte ou json.")
         conf = routine.load(config, Path.cwd(), os.environ)
-        _config_warnings(conf, quiet=format == "json")
+        render.config_warnings(conf, quiet=format == "json")
         mapping = explain.parse_maps(maps or [])
         reports = explain.inspect_files(paths, config=conf, maps=mapping)
     except ClausekitError as exc:
         _fail(exc, debug)
         return
-    with _printing():
+    with render.printing():
         if format == "json":
             payload = [r.to_dict() for r in reports]
             sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
@@ -451,7 +343,7 @@ def samples(
     from clausekit.samples import write_samples
 
     result = write_samples(directory, rows=rows, seed=seed)
-    console = _console()
+    console = render.console()
     for path in result.files:
         console.print(f"Écrit : {path}", markup=False)
 
@@ -477,7 +369,9 @@ def init(
     except ClausekitError as exc:
         _fail(exc, debug)
         return
-    _console().print(f"Écrit : {written} — vérifiez-le avec : clausekit config check", markup=False)
+    render.console().print(
+        f"Écrit : {written} — vérifiez-le avec : clausekit config check", markup=False
+    )
 
 
 config_app = typer.Typer(help="Vérifier la configuration (clausekit.toml).", no_args_is_help=True)
@@ -510,12 +404,12 @@ def config_check(
         _fail(_usage("Aucun clausekit.toml trouvé : créez-en un avec clausekit init."), False)
         return
     problems, warnings = review_config(found)
-    console = _console()
-    _warn(found, warnings)
+    console = render.console()
+    render.warn(found, warnings)
     if not problems:
         console.print(f"{found} : configuration valide.", markup=False)
         return
-    err = _console(stderr=True)
+    err = render.console(stderr=True)
     err.print(f"{found} : {len(problems)} problème(s).", markup=False)
     for problem in problems:
         err.print(f"- {problem}", markup=False)
@@ -534,23 +428,16 @@ HistoryBase = Annotated[
 ]
 
 
-def _history_path(base: Path | None, config: Path | None) -> Path:
+def _history_base(base: Path | None, config: Path | None) -> Path:
     import os
 
     from clausekit.routine import plan as routine
 
-    if base is not None:
-        if not base.is_file():
-            raise _usage(f"Base d'historique introuvable : {base}.")
-        return base
-    conf = routine.load(config, Path.cwd(), os.environ)
-    _config_warnings(conf)
-    if conf.history is None:
-        raise _usage(
-            "Aucune base d'historique : indiquez --base ou renseignez [historique] base dans "
-            "clausekit.toml."
-        )
-    return conf.history
+    conf = None
+    if base is None:
+        conf = routine.load(config, Path.cwd(), os.environ)
+        render.config_warnings(conf)
+    return routine.history_base(base, conf)
 
 
 @history_app.callback()
@@ -571,7 +458,7 @@ def history(
     from clausekit.routine.history import History
 
     try:
-        path = _history_path(base, config)
+        path = _history_base(base, config)
         with History(path) as store:
             months = store.months()
     except ClausekitError as exc:
@@ -601,7 +488,7 @@ def history(
             render.fmt(t.get("participants_under_26")),
             render.fmt(t.get("participants_ase")),
         )
-    _console().print(table)
+    render.console().print(table)
 
 
 @history_app.command("diff")
@@ -623,20 +510,20 @@ def history_diff(
     above = ctx.obj or (None, None)
     base, config = base or above[0], config or above[1]
     try:
-        with History(_history_path(base, config)) as store:
+        with History(_history_base(base, config)) as store:
             rows = diff_rows(store.diff(before, after))
     except ClausekitError as exc:
         _fail(exc, False)
         return
     if not rows:
-        _console().print(f"Aucun changement entre {before} et {after}.", markup=False)
+        render.console().print(f"Aucun changement entre {before} et {after}.", markup=False)
         return
     table = Table(title=f"Évolution {before} → {after}", title_justify="left")
     for name in DIFF_HEADER:
         table.add_column(name, justify="right" if name in ("Avant", "Après", "Écart") else "left")
     for row in rows:
         table.add_row(*row)
-    _console().print(table)
+    render.console().print(table)
 
 
 def main() -> None:
@@ -649,10 +536,10 @@ def main() -> None:
     except ClausekitError as exc:  # raised under --debug only when asked
         if "--debug" in sys.argv:
             raise
-        _console(stderr=True).print(f"Erreur : {exc}", markup=False)
+        render.console(stderr=True).print(f"Erreur : {exc}", markup=False)
         sys.exit(int(exc.exit_code))
     except Interrupted:
-        _console(stderr=True).print(
+        render.console(stderr=True).print(
             "Interrompu (Ctrl-C) : clausekit s'est arrêté. Un rapport interrompu en cours "
             "d'écriture laisse le précédent intact.",
             markup=False,
@@ -661,7 +548,7 @@ def main() -> None:
     except Exception as exc:  # a bug, not a user mistake: say so without a traceback
         if "--debug" in sys.argv:
             raise
-        _console(stderr=True).print(
+        render.console(stderr=True).print(
             f"Erreur interne de clausekit ({type(exc).__name__}). Relancez avec --debug pour "
             "le détail et signalez-la.",
             markup=False,

@@ -5,9 +5,16 @@ get the room that is left, and page 1's grid (indicators × territories) is the 
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import typer
+
+from clausekit.errors import ClausekitError, ExitCode
 from clausekit.rules import labels
 
 
@@ -181,3 +188,113 @@ def closing_summary(result: Any, out_dir: Path) -> list[str]:
             "« Anomalies » du rapport."
         )
     return lines
+
+
+# The terminal as a stream: consoles, closed pipes, progress, log lines
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # logs and pipes: no wrapping of the tables at 80 columns
+        console = Console(stderr=stderr, highlight=False, width=160)
+    # rich's own answer to a closed pipe is a silent exit 1
+    hook = stderr_closed if stderr else pipe_closed
+    console.on_broken_pipe = hook  # type: ignore[method-assign]
+    return console
+
+
+def stderr_closed() -> None:
+    """Nobody reads the messages any more: the run goes on, its exit code unchanged."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stderr.fileno())
+    os.close(devnull)
+
+
+PIPE_CLOSED = (
+    "Erreur : sortie coupée (le programme qui la lisait, par exemple head, s'est arrêté avant "
+    "la fin) : seul l'affichage est incomplet, les fichiers écrits sont entiers.\n"
+)
+
+
+def pipe_closed() -> NoReturn:
+    """The reader of stdout has gone (``clausekit validate … | head -1``): an output-side
+    problem, the user's, like an unwritable report folder: one French line on stderr (if it
+    is still there), exit 2. Whatever was written to files was written before printing."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more can reach the reader
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(PIPE_CLOSED)
+        sys.stderr.flush()
+    raise typer.Exit(int(ExitCode.USAGE))
+
+
+@contextlib.contextmanager
+def printing() -> Iterator[None]:
+    """Print a command's results to stdout, flushed, a closed pipe handled as above."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pipe_closed()
+
+
+def config_warnings(config: Any, quiet: bool = False) -> None:
+    """The config's warnings (old English keys), on stderr so that stdout stays the result."""
+    if not quiet:
+        warn(config.path, config.warnings)
+
+
+def warn(path: Path, warnings: Any) -> None:
+    for warning in warnings:  # one line each, never wrapped: logs are searched by line
+        sys.stderr.write(f"Avertissement ({path.name}) : {warning}\n")
+    sys.stderr.flush()
+
+
+def log_line(log_format: str, record: dict[str, Any]) -> None:
+    """One machine-readable line per run (cron): on stderr, so stdout stays the report."""
+    if log_format == "json":
+        sys.stderr.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def progress(console: Any, quiet: bool) -> Iterator[Any]:
+    """A progress bar of the files read, on a terminal only (never in logs or pipes)."""
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("Lecture des exports"),
+        BarColumn(),
+        TextColumn("{task.completed} fichier(s)"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def advance(name: str) -> None:
+            progress.update(task, advance=1, description=Path(name).name)
+
+        yield advance
+
+
+def error_record(exc: ClausekitError, seconds: float) -> dict[str, Any]:
+    """The one-line JSON log of a run stopped by an error."""
+    return {
+        "command": "consolidate",
+        "outcome": "error",
+        "exit_code": int(exc.exit_code),
+        "message": str(exc),
+        "seconds": round(seconds, 3),
+    }

@@ -35,6 +35,21 @@ def load(config_path: Path | None, cwd: Path, env: Mapping[str, str]) -> Config:
     return load_config(find_config(config_path, cwd, env))
 
 
+def history_base(base: Path | None, config: Config | None) -> Path:
+    """The history database a ``history`` command reads: ``--base`` when given (it must
+    exist), else ``[historique] base`` of the config in force."""
+    if base is not None:
+        if not base.is_file():
+            raise UsageError(f"Base d'historique introuvable : {base}.")
+        return base
+    if config is None or config.history is None:
+        raise UsageError(
+            "Aucune base d'historique : indiquez --base ou renseignez [historique] base dans "
+            "clausekit.toml."
+        )
+    return config.history
+
+
 def plan(
     paths: list[Path],
     *,
