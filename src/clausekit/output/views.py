@@ -464,7 +464,7 @@ MONTH_SHORT = (
 
 def programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
     """(territory, operation id) → programme, from the contracting authority's name."""
-    from clausekit.pipeline.indicators import programmes
+    from clausekit.rules.programmes import programmes
     from clausekit.rules.settings import Settings
 
     named = report["settings"].get("programmes", {})
