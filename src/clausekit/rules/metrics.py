@@ -34,6 +34,12 @@ class Metric:
     history: int = 0  # place of its column in the history store (0: not kept)
     heading: str | None = None  # heading in the history listing, when shorter than ``label``
 
+    def __post_init__(self) -> None:
+        if self.kind not in KIND_FORMATS:
+            raise ValueError(f"{self.key}: unknown kind {self.kind!r}")
+        if (self.public is not None or self.share is not None) and self.parent is None:
+            raise ValueError(f"{self.key}: a « dont » line or a share needs its parent")
+
     @property
     def number_format(self) -> str:
         return KIND_FORMATS[self.kind]
