@@ -187,3 +187,14 @@ def test_a_metric_row_is_checked() -> None:
         metrics.Metric("x", "X", "heures")
     with pytest.raises(ValueError, match="parent"):
         metrics.Metric("participants_deld", "dont DELD", "count", people=True, public="DELD")
+
+
+def test_each_breakdown_is_a_field_of_the_report_with_metrics_of_the_table() -> None:
+    schema = json.loads((schemas_dir() / "rapport.schema.json").read_text(encoding="utf-8"))
+    for breakdown in (*indicators.BREAKDOWNS, *indicators.MONTHLY):
+        assert breakdown.key in schema["properties"], breakdown.key
+        assert set(breakdown.fields) <= set(metrics.KEYS), breakdown.key
+    # the report's fields, once each: every breakdown among them
+    assert len(set(indicators.FIELDS)) == len(indicators.FIELDS)
+    keys = [b.key for b in (*indicators.BREAKDOWNS, *indicators.MONTHLY)]
+    assert set(keys) <= set(indicators.FIELDS)
