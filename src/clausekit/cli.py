@@ -456,6 +456,7 @@ def history(
     from rich.table import Table
 
     from clausekit.routine.history import History
+    from clausekit.rules.metrics import HISTORY
 
     try:
         path = _history_base(base, config)
@@ -465,28 +466,14 @@ def history(
         _fail(exc, False)
         return
     table = Table(title=f"Historique {path}", title_justify="left")
-    for name in (
-        "Période",
-        "Enregistrée le",
-        "Heures réalisées",
-        "Heures prévues",
-        "Participants",
-        "dont BRSA",
-        "dont -26 ans",
-        "dont ASE",
-    ):
-        table.add_column(name, justify="left" if name[0] in "PE" else "right")
+    table.add_column("Période")
+    table.add_column("Enregistrée le")
+    for metric in HISTORY:
+        table.add_column(metric.short, justify="right")
     for m in months:
         t = m["totals"]
         table.add_row(
-            m["period"],
-            m["recorded_at"],
-            render.fmt(t.get("hours_realised")),
-            render.fmt(t.get("hours_forecast")),
-            render.fmt(t.get("participants")),
-            render.fmt(t.get("participants_brsa")),
-            render.fmt(t.get("participants_under_26")),
-            render.fmt(t.get("participants_ase")),
+            m["period"], m["recorded_at"], *(render.fmt(t.get(metric.key)) for metric in HISTORY)
         )
     render.console().print(table)
 

@@ -58,6 +58,7 @@ from typing import Any
 import pandas as pd
 
 from clausekit.errors import Issue
+from clausekit.rules import metrics
 
 __all__ = ["MAX_K", "deidentify", "mask_counts", "mask_records"]
 
@@ -327,19 +328,8 @@ def mask_counts(
     See the module docstring for the algorithm and its guarantees.
     """
     _check_k(k)
-    if len(set(columns)) != len(columns):
-        raise ValueError("columns must not repeat")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"columns not in the table: {missing!r}")
-    if total_column is not None and total_column not in columns:
-        raise ValueError(f"total_column {total_column!r} must be one of columns")
+    total_row = _check_table(table, columns, total_row, total_column)
     n_rows = len(table)
-    if total_row is not None:
-        if isinstance(total_row, bool) or not -n_rows <= total_row < n_rows:
-            raise ValueError(f"total_row {total_row!r} is out of range for {n_rows} rows")
-        total_row %= n_rows
-
     by_column = [
         [_as_count(v, col, i) for i, v in enumerate(table[col].tolist())] for col in columns
     ]
@@ -353,13 +343,47 @@ def mask_counts(
     values = [[by_column[j][i] for j in range(len(columns))] for i in range(n_rows)]
     total_col = columns.index(total_column) if total_column is not None else None
     mask = _Masker(values, k, total_row, total_col).run()
-
-    label = f"<{k}"
-    for j, col in enumerate(columns):
-        shown: list[Any] = [label if mask[i][j] else values[i][j] for i in range(n_rows)]
-        masked_table[col] = pd.Series(shown, index=table.index, dtype=object)
-        mask_frame[col] = pd.Series([mask[i][j] for i in range(n_rows)], index=table.index)
+    _show(masked_table, mask_frame, columns, values, mask, f"<{k}")
     return masked_table, mask_frame
+
+
+def _check_table(
+    table: pd.DataFrame, columns: list[str], total_row: int | None, total_column: str | None
+) -> int | None:
+    """Raise ``ValueError`` for a call :func:`mask_counts` cannot honour; the total row's
+    position counted from the top (a negative one counts from the bottom)."""
+    if len(set(columns)) != len(columns):
+        raise ValueError("columns must not repeat")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns not in the table: {missing!r}")
+    if total_column is not None and total_column not in columns:
+        raise ValueError(f"total_column {total_column!r} must be one of columns")
+    n_rows = len(table)
+    if total_row is None:
+        return None
+    if isinstance(total_row, bool) or not -n_rows <= total_row < n_rows:
+        raise ValueError(f"total_row {total_row!r} is out of range for {n_rows} rows")
+    return total_row % n_rows
+
+
+def _show(
+    masked_table: pd.DataFrame,
+    mask_frame: pd.DataFrame,
+    columns: list[str],
+    values: list[list[int]],
+    mask: list[list[bool]],
+    label: str,
+) -> None:
+    """Write the masked cells as ``label`` into ``masked_table`` and the mask into
+    ``mask_frame`` (both in place)."""
+    index = masked_table.index
+    for j, col in enumerate(columns):
+        shown: list[Any] = [
+            label if row_mask[j] else row[j] for row, row_mask in zip(values, mask, strict=True)
+        ]
+        masked_table[col] = pd.Series(shown, index=index, dtype=object)
+        mask_frame[col] = pd.Series([row_mask[j] for row_mask in mask], index=index)
 
 
 def mask_records(
@@ -389,7 +413,7 @@ def mask_records(
     return copies
 
 
-PEOPLE_KEYS = ("participants", "participants_brsa", "participants_under_26", "participants_ase")
+PEOPLE_KEYS = metrics.PEOPLE  # the report's metrics that count people (rules/metrics.py)
 SECONDARY = "n.d."
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from clausekit.output.records import OTHER_PROGRAMME
 from clausekit.output.words import MONTH_SHORT, NOT_STATED, UNNAMED, hours_words
+from clausekit.rules.programmes import OTHER_PROGRAMME
 
 GRID_HOURS = "#,##0"
 MONTHLY_NOTE = (

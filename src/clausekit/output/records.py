@@ -15,11 +15,12 @@ from clausekit.output.words import (
     period_words,
 )
 from clausekit.rules import labels
+from clausekit.rules.programmes import OTHER_PROGRAMME
 
 EXIT_LABELS = labels.EXIT
 STATED_KEYS = ("hours_forecast", "realisation_rate", "cumulative_rate")
 TOTAL_LABEL = "Ensemble"
-OTHER_PROGRAMME = "Autres"
+
 
 # the code columns of the report's tables, shown as their labels
 CODE_COLUMNS = {

@@ -38,9 +38,12 @@ from clausekit.output.words import (
     rate_note,
     share,
 )
-from clausekit.rules import labels
+from clausekit.rules import labels, metrics
+from clausekit.rules.metrics import KIND_FORMATS
 
+# column headings: the report's metrics (rules/metrics.py), then every other column
 LABELS = {
+    **metrics.LABELS,
     "territory": "Territoire",
     "donneur_ordre": "Donneur d'ordre",
     "operation": "Opération",
@@ -48,19 +51,7 @@ LABELS = {
     "clause_type": "Type de clause",
     "public": "Public",
     "month": "Mois",
-    "hours_forecast": "Heures prévisionnelles",
-    "hours_realised": "Heures réalisées",
-    "hours_realised_with_forecast": "Heures réalisées (opérations avec heures prévues)",
     "cumulative_hours_with_forecast": "Heures cumulées (opérations avec heures prévues)",
-    "realisation_rate": "Taux de réalisation",
-    "etp": "ETP",
-    "participants": "Participants",
-    "participants_brsa": "dont BRSA",
-    "participants_under_26": "dont moins de 26 ans",
-    "participants_ase": "dont ASE",
-    "contracts": "Contrats",
-    "operations": "Opérations",
-    "companies": "Entreprises",
     "active_participants": "Participants actifs",
     "cumulative_hours": "Heures cumulées",
     "file": "Fichier",
@@ -92,18 +83,15 @@ LABELS = {
     "count": "Nombre",
 }
 
-# number format per column kind (Excel format codes; Excel shows them in the user's locale)
+# number format per column (Excel format codes; Excel shows them in the user's locale); counts
+# are whole numbers, shown as they are
 FORMATS = {
-    "hours_forecast": "#,##0.00",
-    "hours_realised": "#,##0.00",
-    "cumulative_hours": "#,##0.00",
-    "hours_rejected": "#,##0.00",
-    "hours_realised_with_forecast": "#,##0.00",
-    "cumulative_hours_with_forecast": "#,##0.00",
-    "realisation_rate": "0.0%",
-    "etp": "#,##0.00",
-    "cumulative_rate": "0.0%",
-    "rate": "0.0%",
+    **{m.key: m.number_format for m in metrics.METRICS if m.kind != "count"},
+    "cumulative_hours": KIND_FORMATS["hours"],
+    "hours_rejected": KIND_FORMATS["hours"],
+    "cumulative_hours_with_forecast": KIND_FORMATS["hours"],
+    "cumulative_rate": KIND_FORMATS["rate"],
+    "rate": KIND_FORMATS["rate"],
 }
 
 XLSX_DETAIL_ROWS = 100_000  # detail rows in the xlsx (Excel stops at 1,048,576; csv has all)
@@ -164,31 +152,23 @@ def _notes(*notes: str | None) -> str:
     return " ".join(n for n in notes if n)
 
 
-# the grid of page 1: indicator, key in totals (or a share), kind of number
-GRID_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("Heures prévisionnelles", "hours_forecast", "hours"),
-    ("Heures réalisées", "hours_realised", "hours"),
-    ("Taux de réalisation", "realisation_rate", "rate"),
-    ("ETP", "etp", "decimal"),
-    ("Participants", "participants", "count"),
-    ("dont BRSA", "participants_brsa", "count"),
-    ("part des BRSA", "share:participants_brsa", "rate"),
-    ("dont moins de 26 ans", "participants_under_26", "count"),
-    ("part des moins de 26 ans", "share:participants_under_26", "rate"),
-    ("dont ASE", "participants_ase", "count"),
-    ("part des ASE", "share:participants_ase", "rate"),
-    ("Contrats", "contracts", "count"),
-    ("Opérations", "operations", "count"),
-    ("Entreprises", "companies", "count"),
+# the grid of page 1: indicator, key in totals (or a share of its parent), kind of number
+GRID_ROWS: tuple[tuple[str, str, str], ...] = tuple(
+    row
+    for m in metrics.METRICS
+    if m.summary
+    for row in (
+        (m.label, m.key, m.kind),
+        *([(m.share, f"share:{m.key}", "rate")] if m.share else []),
+    )
 )
-
-KIND_FORMATS = {"hours": "#,##0.00", "rate": "0.0%", "decimal": "#,##0.00", "count": "0"}
 
 
 def grid_value(stats: dict[str, Any], key: str) -> Any:
     """A value of page 1's grid; None where nothing was stated (shown « n.r. »)."""
     if key.startswith("share:"):
-        return share(stats[key.removeprefix("share:")], stats["participants"])
+        metric = metrics.BY_KEY[key.removeprefix("share:")]
+        return share(stats[metric.key], stats[metric.parent or "participants"])
     if key == "hours_forecast" and stats[key] == 0:
         return None  # a forecast nobody stated is not a forecast of 0 hours
     return stats[key]
@@ -243,7 +223,7 @@ def summary_row_formats(frame: pd.DataFrame) -> list[str | None]:
 
 def programme_of_operations(report: dict[str, Any]) -> dict[tuple[Any, Any], str]:
     """(territory, operation id) → programme, from the contracting authority's name."""
-    from clausekit.pipeline.indicators import programmes
+    from clausekit.rules.programmes import programmes
     from clausekit.rules.settings import Settings
 
     named = report["settings"].get("programmes", {})

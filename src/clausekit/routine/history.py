@@ -19,16 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from clausekit.errors import UsageError
+from clausekit.rules import metrics
 
-METRICS = (
-    "hours_realised",
-    "hours_forecast",
-    "participants",
-    "participants_brsa",
-    "participants_under_26",
-    "participants_ase",
-)
-HOURS = frozenset({"hours_realised", "hours_forecast"})
+# the metrics kept, in the order of their columns (rules/metrics.py, ``history``): adding one
+# there needs a migration below that adds its column
+METRICS = tuple(m.key for m in metrics.HISTORY)
+HOURS = frozenset(key for key in METRICS if key in metrics.HOURS)
 SCOPES = ("totals", "territory", "operation")  # display order
 
 # One tuple of statements per schema version: MIGRATIONS[0] creates v1, MIGRATIONS[1] upgrades
@@ -105,9 +101,9 @@ def _aggregate_rows(report: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows to store, in :data:`_COLUMNS` order: only keys and counts, nothing personal."""
 
     def row(scope: str, data: dict[str, Any], territory: str, op_id: str, label: str) -> tuple:
-        metrics = tuple(_number(data.get(m), m) for m in METRICS)
+        values = tuple(_number(data.get(m), m) for m in METRICS)
         donneur = "" if scope != "operation" else str(data.get("donneur_ordre") or "")
-        return (scope, territory, op_id, donneur, label, *metrics)
+        return (scope, territory, op_id, donneur, label, *values)
 
     rows = [row("totals", report.get("totals") or {}, "", "", "")]
     for t in report.get("by_territory") or ():
@@ -222,10 +218,10 @@ class History:
 
     def months(self) -> list[dict[str, Any]]:
         """Every recorded period, oldest first, with its totals."""
-        metrics = ", ".join(f"a.{m}" for m in METRICS)
+        columns = ", ".join(f"a.{m}" for m in METRICS)
         cursor = self._conn.execute(
             "SELECT r.period, r.recorded_at, r.inputs_hash, r.clausekit_version, r.settings, "
-            f"{metrics} FROM runs r LEFT JOIN aggregates a "
+            f"{columns} FROM runs r LEFT JOIN aggregates a "
             "ON a.period = r.period AND a.scope = 'totals' ORDER BY r.period"
         )
         return [
@@ -358,14 +354,12 @@ def _french(value: float | int | None, signed: bool = False, hours: bool = False
 def diff_table(diff: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The diff under :data:`DIFF_HEADER` for a spreadsheet: labels as text, the values and
     the change as real numbers (None where a side is missing)."""
-    from clausekit.output.views import LABELS
-
     out: list[tuple[Any, ...]] = []
     for row, text in zip(diff, diff_rows(diff), strict=True):
         out.append(
             (
                 *text[:3],
-                LABELS.get(row["metric"], row["metric"]),
+                metrics.LABELS.get(row["metric"], row["metric"]),
                 row["value_a"],
                 row["value_b"],
                 row["delta"],
@@ -376,8 +370,6 @@ def diff_table(diff: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def diff_rows(diff: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """The diff as text cells under :data:`DIFF_HEADER` (French numbers, signed deltas)."""
-    from clausekit.output.views import LABELS
-
     out: list[tuple[str, ...]] = []
     for row in diff:
         hours = row["metric"] in HOURS
@@ -390,7 +382,7 @@ def diff_rows(diff: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                 scope,
                 row["territory"],
                 operation,
-                LABELS.get(row["metric"], row["metric"]),
+                metrics.LABELS.get(row["metric"], row["metric"]),
                 _french(row["value_a"], hours=hours),
                 _french(row["value_b"], hours=hours),
                 _french(row["delta"], signed=True, hours=hours),
