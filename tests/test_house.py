@@ -193,3 +193,14 @@ def test_a_stage_reads_as_named_steps(room: str) -> None:
                 if size > MAX_FUNCTION_LINES:
                     long.append(f"{path.name}:{node.name} ({size} lignes)")
     assert long == []
+
+
+def test_the_readme_module_table_lists_every_module_and_only_them() -> None:
+    from clausekit import docs
+
+    listed = [module for _, _, modules in docs.LAYOUT for module, _ in modules]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == docs.package_modules()
+    table = docs.module_table()
+    for module in listed:
+        assert f"| `{module}.py` |" in table

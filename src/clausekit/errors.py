@@ -27,12 +27,16 @@ class ExitCode(IntEnum):
 EXIT_CATEGORIES: dict[int, str] = {
     ExitCode.OK: "tout va bien",
     ExitCode.DATA_ISSUES: "rapport produit, mais des lignes ont été rejetées ou des "
-    "avertissements changent les chiffres",
-    ExitCode.USAGE: "erreur d'utilisation ou de configuration, rapport impossible à écrire, "
-    "ou sortie coupée avant la fin",
-    ExitCode.UNREADABLE: "un fichier n'a pas pu être lu du tout",
-    ExitCode.INTERNAL: "erreur interne (un bogue de clausekit, pas une erreur de l'utilisateur)",
-    130: "interrompu par Ctrl-C",
+    "avertissements changent les chiffres (codes marqués « code 1 » ci-dessous)",
+    ExitCode.USAGE: "erreur d'utilisation ou de configuration (option invalide, période mal "
+    "écrite), ou rapport impossible à écrire (`-o` désigne un fichier, dossier sans droit "
+    "d'écriture, disque plein) : le rapport précédent reste intact ; ou sortie coupée "
+    "(`… | head`) avant la fin",
+    ExitCode.UNREADABLE: "un fichier n'a pas pu être lu du tout (illisible, protégé, dangereux) ; "
+    "le rapport est produit avec les autres fichiers s'il y en a",
+    ExitCode.INTERNAL: "erreur interne (un bogue de clausekit, pas une erreur de l'utilisateur) ; "
+    "détail avec `--debug`",
+    130: "interrompu par Ctrl-C : les lecteurs sont arrêtés, le rapport précédent reste intact",
 }
 
 
