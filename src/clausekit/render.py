@@ -16,6 +16,7 @@ import typer
 
 from clausekit.errors import ClausekitError, ExitCode
 from clausekit.rules import labels
+from clausekit.rules.labels import french_number
 
 
 def issue_table(issues: list[Any], limit: int = 40) -> Any:
@@ -67,7 +68,7 @@ def fmt(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+        return french_number(value, 2)
     return str(value)
 
 
@@ -80,7 +81,7 @@ def grid_cell(value: Any, kind: str) -> str:
     if kind == "rate":
         return f"{value:.1%}".replace(".", ",")
     if kind == "hours":
-        return f"{value:,.0f}".replace(",", "\u202f")
+        return french_number(value)
     return fmt(value)
 
 

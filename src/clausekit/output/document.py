@@ -9,6 +9,7 @@ from typing import Any
 
 from clausekit.output import svgchart
 from clausekit.output.words import MONTH_SHORT, NOT_STATED
+from clausekit.rules.labels import french_number
 
 NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
 
@@ -71,8 +72,8 @@ def number(value: Any, kind: str) -> str:
     if kind == "hours":
         return svgchart.french_integer(value)
     if kind == "decimal":
-        return f"{value:,.2f}".replace(",", NARROW).replace(".", ",")
-    return f"{value:,}".replace(",", NARROW) if isinstance(value, int) else str(value)
+        return french_number(value, 2)
+    return french_number(value) if isinstance(value, int) else str(value)
 
 
 def forecast(value: Any) -> Any:

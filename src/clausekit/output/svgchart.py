@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from clausekit.rules.labels import french_number
+
 WIDTH, HEIGHT = 680, 280
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 30, 58
 COLOURS = ("#1f4e78", "#c55a11", "#70ad47", "#7f6000", "#7030a0")
@@ -34,7 +36,7 @@ def nice_step(top: float, ticks: int = 5) -> float:
 
 def french_integer(value: float) -> str:
     """« 70 000 »: no decimals, a narrow no-break space between thousands."""
-    return f"{value:,.0f}".replace(",", "\u202f")
+    return french_number(value)
 
 
 def _numbers(values: Sequence[object]) -> list[float | None]:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from clausekit.output.writers import atomic_path
+from clausekit.rules import labels
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -58,7 +59,7 @@ def _markdown_cell(value: Any, number_format: str | None = None) -> str:
     if isinstance(value, float) and number_format and number_format.endswith("%"):
         return f"{value:.1%}".replace(".", ",")
     if isinstance(value, float):
-        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+        return labels.french_number(value, 2)
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 

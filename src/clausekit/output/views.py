@@ -500,9 +500,9 @@ def _rejected(rejects: pd.DataFrame | None) -> list[View]:
     note = None
     if len(rejects) > XLSX_DETAIL_ROWS:  # never silently truncated: rejets.csv has them all
         note = (
-            f"{XLSX_DETAIL_ROWS:,} premières lignes rejetées sur {len(rejects):,} : la liste "
-            "complète est dans rejets.csv."
-        ).replace(",", "\u202f")
+            f"{labels.french_number(XLSX_DETAIL_ROWS)} premières lignes rejetées sur "
+            f"{labels.french_number(len(rejects))} : la liste complète est dans rejets.csv."
+        )
     return [View("Rejets", "Lignes rejetées", shown, {}, note, kind="detail")]
 
 

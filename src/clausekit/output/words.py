@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from clausekit.rules.labels import french_number
+
 MONTHS = (
     "janvier",
     "février",
@@ -83,7 +85,7 @@ def period_text(period: dict[str, Any]) -> str:
 
 def hours_words(value: float) -> str:
     """Hours in French, without decimals: « 12 345 »."""
-    return f"{value:,.0f}".replace(",", "\u202f")
+    return french_number(value)
 
 
 def share(part: Any, whole: Any) -> float | str | None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from clausekit.errors import Issue, make_issue
 from clausekit.pipeline.exportdate import ExportDate
+from clausekit.rules.labels import french_number
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -260,4 +261,4 @@ def at_row(code: str, record: pd.Series, **params: Any) -> Issue:
 
 def hours_text(value: float) -> str:
     """320.5 -> '320,5'; 1234 -> '1 234' with a narrow no-break space, as in the catalogue."""
-    return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
+    return french_number(value, 2, trim=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 from clausekit.errors import UsageError
 from clausekit.rules import metrics
+from clausekit.rules.labels import french_number
 
 # the metrics kept, in the order of their columns (rules/metrics.py, ``history``): adding one
 # there needs a migration below that adds its column
@@ -344,8 +345,7 @@ _SCOPE_LABELS = {
 def _french(value: float | int | None, signed: bool = False, hours: bool = False) -> str:
     if value is None:
         return "—"
-    text = f"{abs(value):,.2f}" if hours else f"{abs(value):,}"
-    text = text.replace(",", "\u202f").replace(".", ",")
+    text = french_number(abs(value), 2 if hours else 0)
     if value < 0:
         return f"−{text}"
     return f"+{text}" if signed and value > 0 else text

@@ -153,3 +153,19 @@ def raw_codes() -> frozenset[str]:
         if text != code and code not in READABLE_CODES
     }
     return frozenset(codes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers written the French way
+# ---------------------------------------------------------------------------------------------
+
+NARROW_NBSP = "\u202f"  # between thousands: « 1 234 » never breaks across lines
+
+
+def french_number(value: float, decimals: int = 0, *, trim: bool = False) -> str:
+    """``1234.5`` → ``« 1 234,50 »`` with ``decimals=2``: a narrow no-break space between
+    thousands and a decimal comma; ``trim`` drops trailing zeros (``« 320,5 »``, ``« 1 234 »``)."""
+    text = f"{value:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", NARROW_NBSP).replace(".", ",")
