@@ -45,6 +45,8 @@ _TITLE_DATES = (
 
 
 def _fold(text: str) -> str:
+    # parse.strip_accents after casefold; not imported: parse loads pandas, and the files are
+    # dated while the readers start, before pandas is imported (see cli.consolidate)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
