@@ -85,3 +85,42 @@ def test_the_command_says_it_in_french_and_exits_2(
         "trouvé 12." in " ".join(result.output.split())
     )
     assert "Traceback" not in result.output and "KeyError" not in result.output
+
+
+def test_a_schema_saved_in_latin1_is_a_french_message_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "schemas"
+    shutil.copytree(schemas_dir(), folder)
+    path = folder / "publics.toml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
+    with pytest.raises(SchemaError) as caught:
+        load_spec(folder)
+    assert caught.value.problems == [
+        f"{path} n'est pas encodé en UTF-8 : enregistrez-le en UTF-8 "
+        "(Bloc-notes : Enregistrer sous > Encodage UTF-8)."
+    ]
+
+
+def test_the_exit_rules_read_by_the_same_strict_loader(tmp_path: Path) -> None:
+    from clausekit.errors import UsageError
+    from clausekit.rules.exits import load_exit_rules
+
+    source = (schemas_dir() / "exits.toml").read_text(encoding="utf-8")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(source.encode("latin-1", errors="replace"))
+    with pytest.raises(UsageError) as caught:
+        load_exit_rules(latin)
+    assert str(caught.value) == (
+        f"{latin} n'est pas encodé en UTF-8 : enregistrez-le en UTF-8 "
+        "(Bloc-notes : Enregistrer sous > Encodage UTF-8)."
+    )
+    missing = tmp_path / "absent.toml"
+    with pytest.raises(UsageError) as caught:
+        load_exit_rules(missing)
+    assert str(caught.value) == f"Fichier de règles introuvable : {missing}."
+    mistyped = tmp_path / "mistyped.toml"
+    mistyped.write_text(source.replace("min_months = 6", "min_month = 6", 1), encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        load_exit_rules(mistyped)
+    assert "champ inconnu « min_month ». Vouliez-vous dire « min_months » ?" in str(caught.value)

@@ -178,7 +178,7 @@ LAYOUT: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (
         "output",
-        "ce que devient le rapport (n'importe que `rules`, `parse`, `errors`)",
+        "ce que devient le rapport (n'importe que `rules` et `errors`)",
         (
             (
                 "output/masking",
@@ -202,7 +202,7 @@ LAYOUT: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (
         "routine",
-        "la routine mensuelle (n'importe ni `pipeline` ni `output`)",
+        "la routine mensuelle (n'importe ni `pipeline`, ni `output`, ni les verbes)",
         (
             (
                 "routine/config",

@@ -1,1 +1,1 @@
-"""The monthly routine: configuration, plan, export dates, lock, history."""
+"""The monthly routine: configuration, run plan, lock, history."""

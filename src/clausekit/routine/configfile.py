@@ -9,7 +9,6 @@ listing them all.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -29,7 +28,7 @@ from clausekit.routine.config import (
 )
 from clausekit.rules.settings import AGE_REFERENCES, DEFAULT_NON_WORK, Settings
 from clausekit.rules.tomlfile import did_you_mean as _did_you_mean
-from clausekit.rules.tomlfile import toml_problem as _toml_problem
+from clausekit.rules.tomlfile import read_toml
 
 # Allowed keys per section (the order is the one shown to the user).
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -200,20 +199,7 @@ def _find_secrets(data: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh), []
-    except FileNotFoundError:
-        return None, [f"Fichier de configuration introuvable : {path}."]
-    except OSError as exc:
-        return None, [f"Fichier de configuration illisible : {path} ({exc.strerror})."]
-    except UnicodeDecodeError:
-        return None, [
-            f"{path} n'est pas encodé en UTF-8 : enregistrez-le en UTF-8 "
-            "(Bloc-notes : Enregistrer sous > Encodage UTF-8)."
-        ]
-    except tomllib.TOMLDecodeError as exc:
-        return None, [_toml_problem(path.name, str(exc))]
+    return read_toml(path, "Fichier de configuration")
 
 
 def _modernise(c: _Checker, data: dict[str, Any]) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from clausekit.rules.durations import (
     text_duration,
 )
 from clausekit.rules.schemas import schemas_dir
+from clausekit.rules.tomlfile import did_you_mean, read_toml
 
 __all__ = [
     "CATEGORIES",
@@ -163,15 +163,10 @@ def _fail(path: Path | str, where: str, message: str) -> UsageError:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"Fichier de règles introuvable : {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(path, "", f"syntaxe TOML invalide ({exc}).") from None
-    except OSError as exc:
-        raise _fail(path, "", f"lecture impossible ({exc.strerror or exc}).") from None
+    data, problems = read_toml(path, "Fichier de règles")
+    if data is None:
+        raise UsageError(" ".join(problems))
+    return data
 
 
 def _check_keys(path: Path, where: str, raw: Any, allowed: Iterable[str]) -> dict[str, Any]:
@@ -183,7 +178,8 @@ def _check_keys(path: Path, where: str, raw: Any, allowed: Iterable[str]) -> dic
         raise _fail(
             path,
             where,
-            f"champ inconnu « {unknown[0]} » (champs admis : {', '.join(allowed)}).",
+            f"champ inconnu « {unknown[0]} ».{did_you_mean(unknown[0], allowed)} "
+            f"Champs admis : {', '.join(allowed)}.",
         )
     return raw
 

@@ -63,13 +63,22 @@ def did_you_mean(word: str, choices: tuple[str, ...] | list[str], shape: str = "
     return f" Vouliez-vous dire « {shape.format(close[0])} » ?" if close else ""
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
-    """The content of a TOML file, or None and the French reason it cannot be read."""
+def read_toml(path: Path, kind: str = "Fichier") -> tuple[dict[str, Any] | None, list[str]]:
+    """The content of a TOML file, or None and the French reason it cannot be read (missing,
+    unreadable, not UTF-8 as older Notepads save it, bad syntax with its line). ``kind`` names
+    the file in the messages (« Fichier de configuration », « Fichier de règles »)."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh), []
+    except FileNotFoundError:
+        return None, [f"{kind} introuvable : {path}."]
     except OSError as exc:
-        return None, [f"{path.name} : impossible de lire le fichier ({exc.strerror})."]
+        return None, [f"{kind} illisible : {path} ({exc.strerror})."]
+    except UnicodeDecodeError:
+        return None, [
+            f"{path} n'est pas encodé en UTF-8 : enregistrez-le en UTF-8 "
+            "(Bloc-notes : Enregistrer sous > Encodage UTF-8)."
+        ]
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(path.name, str(exc))]
 
