@@ -133,7 +133,7 @@ def consolidate(
     import time
 
     started = time.monotonic()
-    console = render.console()
+    console = None if quiet else render.console()  # quiet: nothing printed, rich not loaded
     try:
         todo = _consolidation_plan(
             paths,
