@@ -411,8 +411,8 @@ def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
 
     sized = {id(source): (source.path.parent, _size(source)) for source in sources}
     alike: dict[tuple[Path, int], int] = {}
-    for key in sized.values():
-        alike[key] = alike.get(key, 0) + 1
+    for place in sized.values():
+        alike[place] = alike.get(place, 0) + 1
     seen: dict[str, str] = {}
     kept = []
     newest_first = sorted(sources, key=lambda s: export_date(s.path, s.display), reverse=True)
