@@ -848,6 +848,17 @@ def print_report(rows: list[Row]) -> None:
             print(line)
 
 
+def compile_sources() -> None:
+    """clausekit as its users run it: pip compiles the bytecode of an installed package, but
+    not that of an editable install (``make install``), and where PYTHONDONTWRITEBYTECODE is
+    set Python never caches it: every measured run would compile clausekit's ~60 modules
+    again (0.35 to 0.4 s of CPU, 10k rows, 2026-12-02). Compiled once here (``__pycache__``
+    in src/, ignored by git)."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "src", quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
@@ -867,6 +878,7 @@ def main(argv: list[str] | None = None) -> int:
         worker(kind, Path(folder), Path(out))
         return 0
 
+    compile_sources()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     if args.quick:
         sizes = [10_000]

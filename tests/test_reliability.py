@@ -911,3 +911,26 @@ def test_over_300_hours_lists_at_most_1000_contract_months_and_counts_the_rest(
     assert [i.row for i in found] == list(range(2, 1002))  # row 1 is the header
     assert "; 2 autre(s) contrat(s)-mois dépassent aussi 300 h, non listés." in found[-1].message
     assert "autre" not in found[0].message
+
+
+def test_only_files_of_the_same_size_are_compared_for_copies(tmp_path: Path) -> None:
+    import os
+
+    from clausekit.pipeline.read import _drop_identical
+
+    folder = tmp_path / "Lens"
+    folder.mkdir()
+    contents = {
+        "export.csv": b"a;b\n1;2\n",
+        "export (1).csv": b"a;b\n1;2\n",  # the same bytes: a copy
+        "autre.csv": b"a;b\n1;3\n",  # the same size, other bytes: not a copy
+        "long.csv": b"a;b\n1;2\n3;4\n",  # another size: never read here
+    }
+    for age, (name, data) in enumerate(contents.items()):
+        (folder / name).write_bytes(data)
+        os.utime(folder / name, (1_700_000_000 - age, 1_700_000_000 - age))
+    sources = [Source(folder / name, name, "Lens") for name in contents]
+    issues: list = []
+    kept = _drop_identical(sources, issues)
+    assert [s.display for s in kept] == ["export.csv", "autre.csv", "long.csv"]
+    assert [(i.code, i.file) for i in issues] == [("FILE_DUPLICATE", "export (1).csv")]

@@ -404,13 +404,22 @@ def _excel_result(
 
 def _drop_identical(sources: list[Source], issues: list[Issue]) -> list[Source]:
     """The same export dropped twice in a folder ("export (1).xlsx") is read once, under its
-    newest name: byte-identical files would otherwise count every hour twice."""
+    newest name: byte-identical files would otherwise count every hour twice. Only files
+    of the same size in the same folder are compared (read whole): the others cannot be
+    copies, and are read once, by their reader."""
     from clausekit.pipeline.exportdate import export_date
 
+    sized = {id(source): (source.path.parent, _size(source)) for source in sources}
+    alike: dict[tuple[Path, int], int] = {}
+    for place in sized.values():
+        alike[place] = alike.get(place, 0) + 1
     seen: dict[str, str] = {}
     kept = []
     newest_first = sorted(sources, key=lambda s: export_date(s.path, s.display), reverse=True)
     for source in newest_first:
+        if alike[sized[id(source)]] == 1:  # no other file of its size in its folder
+            kept.append(source)
+            continue
         digest = hashlib.sha256()
         try:
             with source.path.open("rb") as fh:

@@ -18,6 +18,7 @@ import multiprocessing as mp
 import os
 import posixpath
 import re
+import signal
 import threading
 import zipfile
 from multiprocessing.connection import Connection
@@ -248,6 +249,12 @@ def shutdown() -> None:
         child.join(5)
     from multiprocessing import forkserver, resource_tracker
 
+    # The fork server holds nothing to clean up (its socket is removed by ``_stop``): killed,
+    # it is reaped at once instead of tearing down its pyarrow and numpy (~50 ms of waiting).
+    server_pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # type: ignore[attr-defined]
+    if server_pid is not None:
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(server_pid, signal.SIGKILL)
     for stop in (
         getattr(forkserver._forkserver, "_stop", None),  # type: ignore[attr-defined]
         getattr(resource_tracker._resource_tracker, "_stop", None),  # type: ignore[attr-defined]
