@@ -155,3 +155,23 @@ def test_a_new_row_is_a_new_format(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_the_views_say_which_is_the_front_page_and_which_the_detail(rendered: Rendered) -> None:
     kinds = [(t.name, t.kind) for t in rendered.tables if t.kind != "table"]
     assert kinds == [("Synthèse", "summary"), ("Rejets", "detail")]
+
+
+def test_who_reads_a_view_is_a_field_of_the_view(rendered: Rendered) -> None:
+    """The shared report never holds the team-only list; the team annex holds the row-level
+    sheets, chosen by their audience, not by their names."""
+    from clausekit.output.views import public_views, team_views
+
+    report = rendered.report
+    assert {v.name for v in rendered.tables if v.audience == "team"} == {"Doublons possibles"}
+    assert "Doublons possibles" not in [v.name for v in public_views(report)]
+    rejects = next(v for v in rendered.tables if v.name == "Rejets").frame
+    annex = [v.name for v in team_views(report, rejects)]
+    assert annex == [
+        "À lire",
+        "Qualité",
+        "Colonnes ignorées",
+        "Doublons possibles",
+        "Anomalies",
+        "Rejets",
+    ]

@@ -102,6 +102,7 @@ XLSX_DETAIL_ROWS = 100_000  # detail rows in the xlsx (Excel stops at 1,048,576;
 # figures; "detail", a row-level listing (the rejected rows), left out of tableaux/*.csv
 # since rejets.csv holds it whole
 ViewKind = Literal["summary", "table", "detail"]
+Audience = Literal["shared", "both", "team"]
 
 
 @dataclass
@@ -117,6 +118,9 @@ class View:
     row_formats: list[str | None] | None = None  # a number format per row (page 1's grid)
     total_row: bool = False  # the last row is the breakdown's total (« Ensemble »)
     kind: ViewKind = "table"
+    # who reads it: the shared report only, the team annex of a masked report too (rebuilt
+    # there from the unmasked report), or the team annex only (row-level, never shared)
+    audience: Audience = "shared"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def _view(
     records: list[dict[str, Any]],
     note: str | None = None,
     chart: Chart | None = None,
+    audience: Audience = "shared",
 ) -> View:
     if records and any(k in records[0] for k in STATED_KEYS):
         records = stated(records)
@@ -144,7 +149,7 @@ def _view(
     formats = {LABELS.get(c, c): FORMATS[c] for c in frame.columns if c in FORMATS}
     frame = frame.rename(columns=LABELS)
     total = bool(records) and TOTAL_LABEL in list(records[-1].values())[:1]
-    return View(name, title, frame, formats, note, chart, total_row=total)
+    return View(name, title, frame, formats, note, chart, total_row=total, audience=audience)
 
 
 def _notes(*notes: str | None) -> str:
@@ -454,11 +459,13 @@ def _quality(report: dict[str, Any]) -> list[View]:
             source_rows(report),
             "Lignes lues = acceptées + rejetées + ignorées (lignes vides, lignes de total). "
             "Le détail des anomalies est dans la feuille Anomalies.",
+            audience="both",
         ),
         _view(
             "Colonnes ignorées",
             "Colonnes non reconnues (ignorées) : à ajouter aux alias si elles sont utiles",
             report.get("unmapped_columns", []),
+            audience="both",
         ),
         _view(
             "Colonnes reconnues",
@@ -477,8 +484,9 @@ def _quality(report: dict[str, Any]) -> list[View]:
             ],
             "Une même personne suivie dans deux territoires y a deux identifiants : elle est "
             "comptée une fois dans les totaux.",
+            audience="team",
         ),
-        _view("Anomalies", "Anomalies relevées", issue_rows(report)),
+        _view("Anomalies", "Anomalies relevées", issue_rows(report), audience="both"),
     ]
     ignored = (report.get("inputs") or {}).get("ignored") or []
     if ignored:
@@ -503,11 +511,10 @@ def _rejected(rejects: pd.DataFrame | None) -> list[View]:
             f"{labels.french_number(XLSX_DETAIL_ROWS)} premières lignes rejetées sur "
             f"{labels.french_number(len(rejects))} : la liste complète est dans rejets.csv."
         )
-    return [View("Rejets", "Lignes rejetées", shown, {}, note, kind="detail")]
+    return [View("Rejets", "Lignes rejetées", shown, {}, note, kind="detail", audience="both")]
 
 
 TEAM_ANNEX = "annexe-equipe"  # file names of the facilitators' annex of a masked report
-TEAM_ONLY = ("Qualité", "Colonnes ignorées", "Doublons possibles", "Anomalies", "Rejets")
 TEAM_WARNING = (
     "Annexe réservée à l'équipe d'animation : elle contient des identifiants ABC Clauses, "
     "des numéros de ligne et les chemins des fichiers. Ne la transmettez pas hors de l'équipe ; "
@@ -517,7 +524,7 @@ TEAM_WARNING = (
 
 def public_views(report: dict[str, Any]) -> list[View]:
     """The tables of a masked report: no list of possible duplicates, no rejected rows."""
-    return [v for v in views(report) if v.name != "Doublons possibles"]
+    return [v for v in views(report) if v.audience != "team"]
 
 
 def team_views(report: dict[str, Any], rejects: pd.DataFrame) -> list[View]:
@@ -530,4 +537,4 @@ def team_views(report: dict[str, Any], rejects: pd.DataFrame) -> list[View]:
         {},
         kind="summary",
     )
-    return [warning, *(v for v in views(report, rejects) if v.name in TEAM_ONLY)]
+    return [warning, *(v for v in views(report, rejects) if v.audience != "shared")]
