@@ -9,6 +9,7 @@ from typing import Any
 
 from clausekit.output import svgchart
 from clausekit.output.words import MONTH_SHORT, NOT_STATED
+from clausekit.rules import metrics
 from clausekit.rules.labels import french_number
 
 NARROW = "\u202f"  # narrow no-break space: thousands, before % and before :
@@ -124,28 +125,32 @@ def table(
     return f"<table{klass}><thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+STATS_COLUMNS = (
+    "hours_forecast",
+    "hours_realised",
+    "realisation_rate",
+    "participants",
+    "contracts",
+)
+
+
+def _stat(record: dict[str, Any], key: str) -> str:
+    value = forecast(record[key]) if key == "hours_forecast" else record[key]
+    return number(value, metrics.BY_KEY[key].kind)
+
+
 def stats_table(
     records: list[dict[str, Any]], key_columns: Sequence[tuple[str, str]], totals: dict[str, Any]
 ) -> str:
-    """Forecast against realised, one row per group, then the total."""
-    header = [
-        *(h for _, h in key_columns),
-        "Heures prévues",
-        "Heures réalisées",
-        "Taux",
-        "Participants",
-        "Contrats",
-    ]
+    """Forecast against realised, one row per group, then the total; headings and number
+    kinds from the metrics table."""
+    header = [*(h for _, h in key_columns), *(metrics.BY_KEY[k].short for k in STATS_COLUMNS)]
     rows, classes = [], []
     for record in [*records, {**totals, key_columns[0][0]: "Ensemble"}]:
         rows.append(
             [
                 *(record.get(k) or "" for k, _ in key_columns),
-                number(forecast(record["hours_forecast"]), "hours"),
-                number(record["hours_realised"], "hours"),
-                number(record["realisation_rate"], "rate"),
-                number(record["participants"], "count"),
-                number(record["contracts"], "count"),
+                *(_stat(record, k) for k in STATS_COLUMNS),
             ]
         )
         classes.append("")

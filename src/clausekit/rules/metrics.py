@@ -32,7 +32,7 @@ class Metric:
     share: str | None = None  # page 1 also shows its share of ``parent``, under this label
     summary: bool = True  # a row of page 1's grid
     history: int = 0  # place of its column in the history store (0: not kept)
-    heading: str | None = None  # heading in the history listing, when shorter than ``label``
+    heading: str | None = None  # heading in narrow tables (history, bilan), when shorter
 
     def __post_init__(self) -> None:
         if self.kind not in KIND_FORMATS:
@@ -61,7 +61,8 @@ METRICS: tuple[Metric, ...] = (
         "hours",
         summary=False,
     ),
-    Metric("realisation_rate", "Taux de réalisation", "rate"),  # the line above / forecast
+    # the line above / forecast
+    Metric("realisation_rate", "Taux de réalisation", "rate", heading="Taux"),
     Metric("etp", "ETP", "decimal"),
     Metric("participants", "Participants", "count", people=True, history=3),
     Metric(
