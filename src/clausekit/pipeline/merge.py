@@ -147,7 +147,10 @@ def person_keys(frame: pd.DataFrame, secret: bytes) -> pd.Series:
         + parts["naissance"].astype("string")
     )
     codes, uniques = pd.factorize(joined[complete])
-    digests = [hmac.digest(secret, str(u).encode("utf-8"), "sha256").hex()[:24] for u in uniques]
+    digests = [
+        hmac.digest(secret, u.encode("utf-8"), "sha256").hex()[:24]
+        for u in np.asarray(uniques, dtype=object).tolist()
+    ]
     keys = np.full(len(frame), None, dtype=object)
     keys[complete.to_numpy(dtype=bool)] = np.asarray(digests, dtype=object)[codes]
     return pd.Series(keys, index=frame.index, dtype="string")
@@ -404,10 +407,13 @@ def _people(
             index=pd.MultiIndex.from_tuples([], names=["territory", "person_key"]),
         )
         return people, people_by_territory, pd.DataFrame(columns=["ids", "territories"])
-    parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
     for col in ("date_naissance", *pub_cols):
         if col not in parts:
             parts[col] = pd.NaT if col == "date_naissance" else False
+    # a denormalised sheet repeats its participant on every hours line: one row per distinct
+    # record is enough for everything below (first rows kept, in order)
+    parts = data.parts = _distinct_records(parts, [*PERSON_RECORD, *pub_cols])
+    parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
     # within a territory the id identifies the person: first identity wins
     ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
     conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
@@ -438,6 +444,25 @@ def _people(
             )
         )
     return people, people_by_territory, duplicates
+
+
+PERSON_RECORD = ("territory", "participant_id", "nom", "prenom", "date_naissance", "_file")
+
+
+def _distinct_records(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The first row of each distinct combination of ``columns`` (those it has), in order."""
+    present = [c for c in columns if c in frame]
+    flags = [c for c in present if frame[c].dtype == np.bool_]
+    keys = [frame[c] for c in present if c not in flags]
+    if flags:  # the boolean columns as the bits of one integer: one factorisation
+        bits = np.zeros(len(frame), dtype=np.int64)
+        for n, c in enumerate(flags):
+            bits |= frame[c].to_numpy(dtype=np.int64) << n
+        keys.append(pd.Series(bits, index=frame.index))
+    _, first = np.unique(codes_of(keys), return_index=True)
+    if len(first) == len(frame):
+        return frame
+    return frame.iloc[np.sort(first)].reset_index(drop=True)
 
 
 def _sorted_lists(frame: pd.DataFrame, column: str) -> pd.Series:
