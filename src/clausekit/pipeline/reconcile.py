@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from clausekit.errors import Issue, make_issue
 from clausekit.pipeline.exportdate import ExportDate
@@ -44,11 +45,14 @@ def codes_of(columns: Sequence[pd.Series]) -> Ints:
 def canonical_ids(ids: pd.Series) -> pd.Series:
     """Ids as compared: an all-digit id without its leading zeros (``00181`` → ``181``)."""
     text = ids.astype("string")
-    digits = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)  # each distinct id once
+    distinct = pd.Series(uniques, dtype="string")
+    digits = distinct.str.fullmatch(r"\d+").fillna(False).astype(bool)
     if not digits.any():
         return text
-    stripped = text.str.lstrip("0").mask(text.str.fullmatch(r"0+").fillna(False), "0")
-    return text.mask(digits, stripped)
+    stripped = distinct.str.lstrip("0").mask(distinct.str.fullmatch(r"0+").fillna(False), "0")
+    canonical = pa.array(distinct.mask(digits, stripped).array).take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.arrays.ArrowExtensionArray(canonical), index=ids.index, dtype="string")
 
 
 # --------------------------------------------------------------------------- newest export
@@ -207,7 +211,8 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
     issues = _conflicts(rows, by_op[by_op["sheet"].map(levels) == LEVEL_CONFLICT])
     by_op = by_op.sort_values("value").drop_duplicates(["sheet", "op"], keep="last")
     chosen = pd.concat([by_op.assign(contract=-1), by_contract]).sort_index()
-    source = rows.iloc[chosen.index] if len(chosen) else rows.iloc[0:0]
+    needed = ["territory", "operation_id", "_file", "_sheet", "_row"]  # not the long labels
+    source = rows[needed].iloc[chosen.index.to_numpy() if len(chosen) else []]
     items = pd.DataFrame(
         {
             "territory": source["territory"].to_numpy(),
