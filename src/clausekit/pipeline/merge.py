@@ -30,6 +30,7 @@ from clausekit.pipeline.reconcile import (
     at_row,
     canonical_ids,
     codes_of,
+    distinct_rows,
     export_ranks,
     forecast_items,
     newest_only,
@@ -412,7 +413,7 @@ def _people(
             parts[col] = pd.NaT if col == "date_naissance" else False
     # a denormalised sheet repeats its participant on every hours line: one row per distinct
     # record is enough for everything below (first rows kept, in order)
-    parts = data.parts = _distinct_records(parts, [*PERSON_RECORD, *pub_cols])
+    parts = data.parts = distinct_rows(parts, [*PERSON_RECORD, *pub_cols])
     parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
     # within a territory the id identifies the person: first identity wins
     ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
@@ -447,22 +448,6 @@ def _people(
 
 
 PERSON_RECORD = ("territory", "participant_id", "nom", "prenom", "date_naissance", "_file")
-
-
-def _distinct_records(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The first row of each distinct combination of ``columns`` (those it has), in order."""
-    present = [c for c in columns if c in frame]
-    flags = [c for c in present if frame[c].dtype == np.bool_]
-    keys = [frame[c] for c in present if c not in flags]
-    if flags:  # the boolean columns as the bits of one integer: one factorisation
-        bits = np.zeros(len(frame), dtype=np.int64)
-        for n, c in enumerate(flags):
-            bits |= frame[c].to_numpy(dtype=np.int64) << n
-        keys.append(pd.Series(bits, index=frame.index))
-    _, first = np.unique(codes_of(keys), return_index=True)
-    if len(first) == len(frame):
-        return frame
-    return frame.iloc[np.sort(first)].reset_index(drop=True)
 
 
 def _sorted_lists(frame: pd.DataFrame, column: str) -> pd.Series:

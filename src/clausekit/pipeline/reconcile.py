@@ -42,6 +42,22 @@ def codes_of(columns: Sequence[pd.Series]) -> Ints:
     return code.astype(np.int64, copy=False)
 
 
+def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The first row of each distinct combination of ``columns`` (those it has), in order."""
+    present = [c for c in columns if c in frame]
+    flags = [c for c in present if frame[c].dtype == np.bool_]
+    keys = [frame[c] for c in present if c not in flags]
+    if flags:  # the boolean columns as the bits of one integer: one factorisation
+        bits = np.zeros(len(frame), dtype=np.int64)
+        for n, c in enumerate(flags):
+            bits |= frame[c].to_numpy(dtype=np.int64) << n
+        keys.append(pd.Series(bits, index=frame.index))
+    _, first = np.unique(codes_of(keys), return_index=True)
+    if len(first) == len(frame):
+        return frame
+    return frame.iloc[np.sort(first)].reset_index(drop=True)
+
+
 def canonical_ids(ids: pd.Series) -> pd.Series:
     """Ids as compared: an all-digit id without its leading zeros (``00181`` → ``181``)."""
     text = ids.astype("string")
@@ -51,7 +67,9 @@ def canonical_ids(ids: pd.Series) -> pd.Series:
     if not digits.any():
         return text
     stripped = distinct.str.lstrip("0").mask(distinct.str.fullmatch(r"0+").fillna(False), "0")
-    canonical = pa.array(distinct.mask(digits, stripped).array).take(pa.array(codes, mask=codes < 0))
+    canonical = pa.array(distinct.mask(digits, stripped).array).take(
+        pa.array(codes, mask=codes < 0)
+    )
     return pd.Series(pd.arrays.ArrowExtensionArray(canonical), index=ids.index, dtype="string")
 
 

@@ -8,10 +8,12 @@ kept. Personal values (names, birth dates) are never copied into an issue.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import (
@@ -75,6 +77,24 @@ _PARSERS = {
 }
 
 
+def _per_distinct(
+    raw: pd.Series, cells: Cells, clean: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """``clean`` of the stripped text of ``raw``, run once per distinct value (``cells``: the
+    same column encoded, its values stripped, missing cells on its last, null value)."""
+    text = as_text(raw)
+    dtype = text.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        stripped = cells.values.cast(pa.array(text.array).type)  # the type the column has
+        distinct = pd.Series(pd.arrays.ArrowStringArray(stripped))
+    elif isinstance(dtype, pd.ArrowDtype):
+        distinct = pd.Series(pd.arrays.ArrowExtensionArray(cells.values.cast(dtype.pyarrow_dtype)))
+    else:  # not Arrow text: row by row, as strings
+        return clean(text.str.strip())
+    cleaned = clean(distinct).astype(dtype)
+    return pd.Series(cleaned.array.take(cells.codes), index=raw.index, name=raw.name)
+
+
 def _clean_id(raw: pd.Series) -> pd.Series:
     text = as_text(raw).str.strip()
     # a numeric cell read as text keeps a spurious ".0": identifiers are text
@@ -135,10 +155,9 @@ def _type_column(
     """The typed values of one column; ``cells`` is the same column, encoded."""
     shown = None if col.is_personal else raw
     if col.type == "id":
-        return _clean_id(raw)
+        return _per_distinct(raw, cells, _clean_id)
     if col.type in ("text", "personal"):
-        text = as_text(raw).str.strip()
-        return text.mask(text == "")
+        return _per_distinct(raw, cells, lambda text: text.mask(text == ""))
     if col.type == "date":
         values, bad = parse_dates(cells, date1904=rec.raw.date1904)
         out.cells("VALUE_NOT_DATE", col.name, bad, shown)
@@ -263,12 +282,39 @@ def _build_pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> An
     return pa.DataFrameSchema(cols, checks=frame_checks, strict=False)
 
 
+def _surely_valid(typed: pd.DataFrame, columns: tuple[str, ...], table: TableSpec) -> bool:
+    """True when no check of the table's schema can fail (the same checks, vectorised, with
+    no failure case to collect); False when one may (or a value cannot be compared)."""
+    try:
+        for name in columns:
+            col, values = table.column(name), typed[name]
+            missing = values.isna()
+            if col.not_null and missing.any():
+                return False
+            lo, hi = col.min, col.max
+            if col.type == "date":
+                lo = pd.Timestamp(lo) if lo is not None else None
+                hi = pd.Timestamp(hi) if hi is not None else None
+            present = values[~missing]
+            if (lo is not None and (present < lo).any()) or (
+                hi is not None and (present > hi).any()
+            ):
+                return False
+        if "date_debut" in columns and "date_fin" in columns:
+            return not bool((typed["date_fin"] < typed["date_debut"]).fillna(False).any())
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _run_pandera(
     kind: str, typed: pd.DataFrame, spec: Spec, rec: Recognised, out: _Collector, table: TableSpec
 ) -> None:
+    columns = tuple(c for c in typed.columns if not c.startswith(("pub_", "_")))
+    if _surely_valid(typed, columns, table):
+        return  # the schema would find nothing: pandera runs (and is imported) only then
     import pandera.errors as pe
 
-    columns = tuple(c for c in typed.columns if not c.startswith(("pub_", "_")))
     schema = _pandera_schema(kind, columns, spec)
     try:
         schema.validate(typed, lazy=True)
