@@ -422,12 +422,7 @@ def _people(
     for pair in conflicts[conflicts > 1].index[:1000]:  # first row of each id: no per-id scan
         first = first_rows.loc[pair]
         data.issues.append(at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
-    flags = parts.groupby("person_key")[pub_cols].any()
-    birth = parts.groupby("person_key")["date_naissance"].min()
-    people = flags.join(birth)
-    people["listed"] = True
-    local = parts.groupby(["territory", "person_key"])
-    people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
+    people, people_by_territory = _flags(parts, pub_cols)
     # possible duplicates for review: one key, several ids
     id_counts = ident.groupby("person_key")["participant_id"].nunique()
     several = ident[ident["person_key"].isin(id_counts.index[id_counts > 1])]
@@ -448,6 +443,34 @@ def _people(
 
 
 PERSON_RECORD = ("territory", "participant_id", "nom", "prenom", "date_naissance", "_file")
+
+
+def _flags(parts: pd.DataFrame, pub_cols: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each person's flags (any record) and earliest birth date, over all territories and
+    per territory: index person_key, and (territory, person_key), sorted."""
+    key, keys = pd.factorize(parts["person_key"], sort=True)
+    where, territories = pd.factorize(parts["territory"], sort=True)
+    values = parts[[*pub_cols, "date_naissance"]].reset_index(drop=True)
+
+    def reduce(group: npt.NDArray[np.int64]) -> pd.DataFrame:
+        grouped = values.groupby(group)
+        return grouped[pub_cols].any().join(grouped["date_naissance"].min())
+
+    people = reduce(key)
+    people.index = pd.Index(keys, name="person_key")[people.index]
+    people["listed"] = True
+    local_rows = np.flatnonzero(where >= 0)  # a row without territory has no local record
+    pair = where[local_rows] * len(keys) + key[local_rows]
+    values = values.iloc[local_rows]
+    local = reduce(pair)
+    local.index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(territories)[local.index // len(keys)],
+            pd.Index(keys)[local.index % len(keys)],
+        ],
+        names=["territory", "person_key"],
+    )
+    return people, local
 
 
 def _sorted_lists(frame: pd.DataFrame, column: str) -> pd.Series:

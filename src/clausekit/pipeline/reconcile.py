@@ -36,9 +36,16 @@ LEVEL_CONFLICT = "conflict"
 def codes_of(columns: Sequence[pd.Series]) -> Ints:
     """One integer per distinct combination of the columns' values (missing is a value)."""
     code = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # code < span: the combined code is renumbered only when it could overflow
     for column in columns:
         codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
+        width = len(uniques) + 1
+        if span * width >= 1 << 62:
+            code, distinct = pd.factorize(code)
+            span = len(distinct)
+        code = code * width + codes
+        span *= width
+    code, _ = pd.factorize(code)  # numbered in the order they first appear
     return code.astype(np.int64, copy=False)
 
 
