@@ -216,11 +216,9 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
     op = codes_of([rows["territory"], rows["operation_id"]])
     value = rows["heures_prevues"].to_numpy(dtype=np.float64, na_value=np.nan)
     frame = pd.DataFrame({"sheet": sheet, "op": op, "contract": contract, "value": value})[has]
-    per_op = frame.groupby(["sheet", "op"])["value"].nunique()
-    varies_op = per_op[per_op > 1].reset_index()["sheet"].unique()
+    varies_op = _sheets_varying(frame, ["sheet", "op"])
     with_contracts = frame[frame["contract"] >= 0]
-    per_contract = with_contracts.groupby(["sheet", "op", "contract"])["value"].nunique()
-    varies_contract = per_contract[per_contract > 1].reset_index()["sheet"].unique()
+    varies_contract = _sheets_varying(with_contracts, ["sheet", "op", "contract"])
     contracts_of = with_contracts.groupby("sheet")["contract"].size()
     levels: dict[int, str] = {}
     for s in np.unique(frame["sheet"]):
@@ -249,10 +247,25 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
             "_row": source["_row"].to_numpy(dtype=np.int64),
         }
     )
-    first = pd.DataFrame({"sheet": sheet, "f": rows["_file"], "s": rows["_sheet"]})
-    names = first.drop_duplicates("sheet").set_index("sheet")
-    named = {(str(names.at[s, "f"]), str(names.at[s, "s"])): lv for s, lv in levels.items()}
+    distinct, first = np.unique(sheet, return_index=True)  # a sheet's name: at its first row
+    files, sheets = rows["_file"].to_numpy()[first], rows["_sheet"].to_numpy()[first]
+    names = {s: (str(f), str(n)) for s, f, n in zip(distinct.tolist(), files, sheets, strict=True)}
+    named = {names[s]: lv for s, lv in levels.items()}
     return Forecasts(items, named, issues)
+
+
+def _sheets_varying(frame: pd.DataFrame, keys: list[str]) -> Ints:
+    """The sheets where a group of ``keys`` holds more than one value (its smallest and its
+    largest differ), by integer codes."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.int64)
+    group = codes_of([frame[k] for k in keys])
+    value = frame["value"].to_numpy(dtype=np.float64)
+    low = np.full(int(group.max()) + 1, np.inf)
+    high = np.full(len(low), -np.inf)
+    np.minimum.at(low, group, value)
+    np.maximum.at(high, group, value)
+    return np.unique(frame["sheet"].to_numpy(dtype=np.int64)[(low != high)[group]])
 
 
 def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
