@@ -158,23 +158,31 @@ def align_ids(
     (same territory), and which rows were matched that way."""
     own = pd.DataFrame({"t": territory.astype("string"), "i": ids.astype("string")})
     ref = pd.DataFrame({"t": ref_territory.astype("string"), "i": ref_ids.astype("string")})
-    ref = ref.dropna().drop_duplicates()
-    exact = pd.MultiIndex.from_frame(ref)
-    pairs = own.drop_duplicates().dropna()
-    missing = pairs[~pd.MultiIndex.from_frame(pairs).isin(exact)]
-    if not len(missing) or not len(ref):
+    # the (territory, id) pairs as integers, the same in both tables (missing: -1)
+    both = [pd.concat([own[c], ref[c]], ignore_index=True) for c in ("t", "i")]
+    pair = np.where(both[0].notna() & both[1].notna(), codes_of(both), -1)
+    own_pair, ref_pair = pair[: len(own)], pair[len(own) :]
+    in_ref = np.zeros(int(pair.max(initial=-1)) + 2, dtype=bool)  # the last one: -1
+    in_ref[ref_pair[ref_pair >= 0]] = True
+    absent = (own_pair >= 0) & ~in_ref[own_pair]
+    if not absent.any() or not (ref_pair >= 0).any():
         return ids, np.zeros(len(ids), dtype=bool)
+    _, first = np.unique(own_pair[absent], return_index=True)
+    rows = np.flatnonzero(absent)[np.sort(first)]
+    missing = own.iloc[rows].assign(code=own_pair[rows])
+    ref = ref.dropna().drop_duplicates()
     ref = ref.assign(c=canonical_ids(ref["i"]).to_numpy())
     ref = ref.drop_duplicates(["t", "c"])
     missing = missing.assign(c=canonical_ids(missing["i"]).to_numpy())
     found = missing.merge(ref, on=["t", "c"], suffixes=("", "_ref"))
     if not len(found):
         return ids, np.zeros(len(ids), dtype=bool)
-    lookup = pd.Series(found["i_ref"].to_numpy(), index=pd.MultiIndex.from_frame(found[["t", "i"]]))
-    position = lookup.index.get_indexer(pd.MultiIndex.from_frame(own))
+    found_of = np.full(len(in_ref), -1, dtype=np.int64)  # pair code -> its row in found
+    found_of[found["code"].to_numpy(dtype=np.int64)] = np.arange(len(found))
+    position = found_of[own_pair]
     matched = position >= 0
     aligned = ids.astype("string").copy()
-    aligned[matched] = lookup.to_numpy()[position[matched]]
+    aligned[matched] = found["i_ref"].to_numpy()[position[matched]]
     return aligned, matched
 
 
