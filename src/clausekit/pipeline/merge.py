@@ -32,8 +32,8 @@ from clausekit.pipeline.reconcile import (
     codes_of,
     distinct_rows,
     export_ranks,
-    forecast_items,
     newest_only,
+    sheet_forecasts,
     zeros_issues,
 )
 from clausekit.pipeline.validate import Validated
@@ -109,10 +109,14 @@ def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
 
 
 def _stack(validated: list[Validated], kind: str) -> pd.DataFrame:
-    frames = [v.tables[kind] for v in validated if kind in v.tables and len(v.tables[kind])]
-    if not frames:
+    """The rows of every sheet's ``kind`` table, with the sheet's number (``_sheet_no``)."""
+    numbers = [n for n, v in enumerate(validated) if kind in v.tables and len(v.tables[kind])]
+    if not numbers:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    frames = [validated[n].tables[kind] for n in numbers]
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked["_sheet_no"] = np.repeat(np.array(numbers, dtype=np.int64), [len(f) for f in frames])
+    return stacked
 
 
 def _territory(frame: pd.DataFrame, territories: dict[str, str] | None) -> pd.Series:
@@ -276,7 +280,9 @@ def merge(
     _assign_territories(data, territories)
     _align_zeros(data)
     _prepare_lines(data)
-    forecasts = _forecasts(data, forecast_level)  # each sheet's level, before any line is set aside
+    # each sheet's level, before any line is set aside
+    forecasts = sheet_forecasts(data.lines, data.ops_rows, data.ranks, forecast_level)
+    data.issues += forecasts.issues
     _keep_newest(data)
     data.issues += check_birth_dates(data.parts, data.lines, validated)
     data.issues += check_month_hours(data.lines, validated)
@@ -478,54 +484,6 @@ def _sorted_lists(frame: pd.DataFrame, column: str) -> pd.Series:
     pairs = frame[["person_key", column]].astype("string").drop_duplicates()
     pairs = pairs.sort_values(["person_key", column])
     return pairs.groupby("person_key", sort=True)[column].agg(list)
-
-
-def _forecasts(data: _Inputs, forced: str) -> Forecasts:
-    """Forecast items at the level each sheet gives them, the newest export's for each
-    operation (or contract)."""
-    rows = data.ops_rows
-    if not len(rows):
-        empty = pd.DataFrame(
-            {
-                "territory": [],
-                "operation_id": [],
-                "contract": [],
-                "hours": [],
-                "_file": [],
-                "_sheet": [],
-                "_row": [],
-            }
-        )
-        return Forecasts(
-            empty.astype({"contract": "int64", "hours": "float64", "_row": "int64"}), {}
-        )
-    # the contract of each operation row, when its sheet also holds the contract lines
-    lines = data.lines
-    row_key = codes_of(
-        [
-            pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
-            for c in ("_file", "_sheet")
-        ]
-        + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
-    )
-    line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
-    contract_of = np.full(int(row_key.max(initial=-1)) + 1, -1, dtype=np.int64)
-    contract_of[line_key] = lines["contract_key"].to_numpy(dtype=np.int64)
-    found = forecast_items(rows, contract_of[op_key], None if forced == "auto" else forced)
-    data.issues += found.issues
-    items = found.items
-    ops = canonical_ids(items["operation_id"])
-    # an operation given at the operation level somewhere keeps that (the operation's own)
-    op_level = items["contract"] < 0
-    op_pairs = pd.MultiIndex.from_arrays([items["territory"], ops])
-    has_op_level = op_pairs.isin(op_pairs[op_level.to_numpy()])
-    items = items[op_level.to_numpy() | ~has_op_level].reset_index(drop=True)
-    ops = canonical_ids(items["operation_id"])
-    keep = newest_only(
-        [items["territory"], ops, items["contract"]], items, data.ranks, Superseded()
-    )
-    found.items = items[keep].reset_index(drop=True)
-    return found
 
 
 def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:

@@ -211,6 +211,45 @@ class Forecasts:
     issues: list[Issue] = field(default_factory=list)
 
 
+def sheet_forecasts(
+    lines: pd.DataFrame, rows: pd.DataFrame, ranks: dict[str, int], forced: str
+) -> Forecasts:
+    """Forecast items at the level each sheet gives them, the newest export's for each
+    operation (or contract). ``lines``: the hours lines with their ``contract_key``;
+    ``rows``: the operation rows; ``forced``: the configured level, or "auto"."""
+    if not len(rows):
+        columns = ("territory", "operation_id", "contract", "hours", "_file", "_sheet", "_row")
+        empty = pd.DataFrame({c: [] for c in columns})
+        types = {"contract": "int64", "hours": "float64", "_row": "int64"}
+        return Forecasts(empty.astype(types), {})
+    # the contract of each operation row, when its sheet also holds the contract lines
+    sheet = ["_sheet_no"] if "_sheet_no" in lines else ["_file", "_sheet"]  # lines: no rows
+    row_key = codes_of(
+        [
+            pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
+            if c != "_sheet_no"
+            else pd.concat([lines[c], rows[c]], ignore_index=True)
+            for c in sheet
+        ]
+        + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
+    )
+    line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
+    contract_of = np.full(int(row_key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    contract_of[line_key] = lines["contract_key"].to_numpy(dtype=np.int64)
+    found = forecast_items(rows, contract_of[op_key], None if forced == "auto" else forced)
+    items = found.items
+    # an operation given at the operation level somewhere keeps that (the operation's own)
+    op_level = (items["contract"] < 0).to_numpy()
+    op = codes_of([items["territory"], canonical_ids(items["operation_id"])])
+    has_op_level = np.zeros(int(op.max(initial=-1)) + 1, dtype=bool)
+    has_op_level[op[op_level]] = True
+    items = items[op_level | ~has_op_level[op]].reset_index(drop=True)
+    ops = canonical_ids(items["operation_id"])
+    keep = newest_only([items["territory"], ops, items["contract"]], items, ranks, Superseded())
+    found.items = items[keep].reset_index(drop=True)
+    return found
+
+
 def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None) -> Forecasts:
     """Decide, sheet by sheet, at which level the forecast column is given, and return the
     forecast items. ``rows``: operation rows with territory, operation_id, heures_prevues and
