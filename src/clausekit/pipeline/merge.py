@@ -87,7 +87,12 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
         return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
     if name in NUMERIC_COLUMNS:
         return pd.Series(float("nan"), index=index, dtype="float64")
-    return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(index), pa.string())), index=index)
+
+
+def _only(frame: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """The rows of ``keep``, renumbered; the frame itself when it keeps them all (no copy)."""
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
 
 
 def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
@@ -294,7 +299,8 @@ def merge(
     _report_superseded(data, read_files)
     # only what the indicators use: names never leave this function, and a narrow frame
     # keeps a million lines small
-    lines = lines[[c for c in LINE_COLUMNS if c in lines]]
+    for column in [c for c in lines.columns if c not in LINE_COLUMNS]:
+        del lines[column]  # in place: no copy of the columns kept
     return Dataset(
         people=people,
         lines=lines,
@@ -392,12 +398,12 @@ def _keep_newest(data: _Inputs) -> None:
     row counts once, from the newest export that holds it."""
     lines = data.lines
     keep = newest_only([lines["contract_key"], lines["month"]], lines, data.ranks, data.superseded)
-    data.lines = lines[keep].reset_index(drop=True)
+    data.lines = _only(lines, keep)
     parts = data.parts
     if len(parts):
         ids = canonical_ids(parts["participant_id"])
         keep = newest_only([parts["territory"], ids], parts, data.ranks, data.superseded)
-        data.parts = parts[keep].reset_index(drop=True)
+        data.parts = _only(parts, keep)
 
 
 def _people(
@@ -499,7 +505,7 @@ def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:
         data.ranks,
         data.superseded,
     )
-    rows = data.ops_rows = rows[keep]
+    rows = data.ops_rows = rows if keep.all() else rows[keep]
     grouped = rows.groupby(["territory", "operation_id"], sort=True)
     operations = grouped.agg(
         operation_libelle=("operation_libelle", "first"),
