@@ -116,8 +116,14 @@ def newest_only(
     n = len(frame)
     if n == 0 or len(set(ranks.values())) <= 1:
         return np.ones(n, dtype=bool)
-    key = codes_of(list(keys))
     file_codes, file_names = pd.factorize(frame["_file"].astype("string"), use_na_sentinel=False)
+    # each value of the first key column (the territory, the contract) in one export only:
+    # so is every key, nothing to compare (the usual case: one export per territory)
+    head, _ = pd.factorize(keys[0], use_na_sentinel=False)
+    pair = head.astype(np.int64) * (len(file_names) + 1) + file_codes
+    if len(pd.unique(pair)) == int(head.max(initial=-1)) + 1:
+        return np.ones(n, dtype=bool)
+    key = codes_of(list(keys))
     rank_of_file = np.array([ranks.get(str(f), -1) for f in file_names], dtype=np.int64)
     rank = rank_of_file[file_codes]
     best = np.full(int(key.max(initial=-1)) + 1, -1, dtype=np.int64)
