@@ -265,7 +265,10 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
     differ between the contracts of an operation and repeat on each contract's rows. A sheet
     that fits neither reading raises FORECAST_CONFLICT (the largest value per operation)."""
     has = rows["heures_prevues"].notna().to_numpy(dtype=bool)
-    sheet = codes_of([rows["_file"], rows["_sheet"]])
+    # a sheet: its number when stacked (numbered in the same order), else its names
+    sheet = codes_of(
+        [rows["_sheet_no"]] if "_sheet_no" in rows else [rows["_file"], rows["_sheet"]]
+    )
     op = codes_of([rows["territory"], rows["operation_id"]])
     value = rows["heures_prevues"].to_numpy(dtype=np.float64, na_value=np.nan)
     frame = pd.DataFrame({"sheet": sheet, "op": op, "contract": contract, "value": value})[has]
