@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import (
@@ -92,7 +93,19 @@ def _per_distinct(
     else:  # not Arrow text: row by row, as strings
         return clean(text.str.strip())
     cleaned = clean(distinct).astype(dtype)
+    if cleaned.equals(distinct) and _bytes(pa.array(text.array)) == _bytes(
+        cells.values, cells.codes
+    ):  # nothing to strip or clean on any row: the column as read (no copy of its text)
+        return pd.Series(text.array.copy(), index=raw.index, name=raw.name)
     return pd.Series(cleaned.array.take(cells.codes), index=raw.index, name=raw.name)
+
+
+def _bytes(values: Any, codes: Any = None) -> int:
+    """The UTF-8 bytes of ``values`` (of ``values[codes]``), missing ones counting 0."""
+    lengths = pc.fill_null(pc.binary_length(values), 0)
+    if codes is None:
+        return int(pc.sum(lengths).as_py() or 0)
+    return int(lengths.to_numpy(zero_copy_only=False)[codes].sum())
 
 
 def _clean_id(raw: pd.Series) -> pd.Series:
