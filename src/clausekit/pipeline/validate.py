@@ -78,9 +78,7 @@ _PARSERS = {
 }
 
 
-def _per_distinct(
-    raw: pd.Series, cells: Cells, clean: Callable[[pd.Series], pd.Series]
-) -> pd.Series:
+def _per_distinct(raw: pd.Series, cells: Cells, clean: Callable[..., pd.Series]) -> pd.Series:
     """``clean`` of the stripped text of ``raw``, run once per distinct value (``cells``: the
     same column encoded, its values stripped, missing cells on its last, null value)."""
     text = as_text(raw)
@@ -93,9 +91,8 @@ def _per_distinct(
     else:  # not Arrow text: row by row, as strings
         return clean(text.str.strip())
     cleaned = clean(distinct).astype(dtype)
-    if cleaned.equals(distinct) and _bytes(pa.array(text.array)) == _bytes(
-        cells.values, cells.codes
-    ):  # nothing to strip or clean on any row: the column as read (no copy of its text)
+    same = _bytes(pa.array(text.array)) == _bytes(cells.values, cells.codes)  # none stripped
+    if same and cleaned.equals(distinct):  # nothing to clean: the column as read, no copy
         return pd.Series(text.array.copy(), index=raw.index, name=raw.name)
     return pd.Series(cleaned.array.take(cells.codes), index=raw.index, name=raw.name)
 
@@ -304,14 +301,11 @@ def _surely_valid(typed: pd.DataFrame, columns: tuple[str, ...], table: TableSpe
             missing = values.isna()
             if col.not_null and missing.any():
                 return False
-            lo, hi = col.min, col.max
-            if col.type == "date":
-                lo = pd.Timestamp(lo) if lo is not None else None
-                hi = pd.Timestamp(hi) if hi is not None else None
+            dated = col.type == "date"
+            bounds = [pd.Timestamp(b) if dated and b is not None else b for b in (col.min, col.max)]
             present = values[~missing]
-            if (lo is not None and (present < lo).any()) or (
-                hi is not None and (present > hi).any()
-            ):
+            low = bounds[0] is not None and bool((present < bounds[0]).any())
+            if low or (bounds[1] is not None and bool((present > bounds[1]).any())):
                 return False
         if "date_debut" in columns and "date_fin" in columns:
             return not bool((typed["date_fin"] < typed["date_debut"]).fillna(False).any())
