@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from clausekit.pipeline.counting import (
@@ -205,19 +206,32 @@ def _people(
     line_territory = territory_of_op[coded.op]
     local_codes, pairs = pd.factorize(line_territory * len(persons) + coded.person)
     pairs = np.asarray(pairs)
-    local_index = pd.MultiIndex.from_arrays(
-        [
-            territories["territory"].to_numpy(dtype=object)[pairs // len(persons)],
-            persons[pairs % len(persons)],
-        ]
-    )
-    local_units = data.people_by_territory.reindex(local_index)
+    local_units = _local_records(data.people_by_territory, territories["territory"], persons)
+    local_units = local_units.reset_index(drop=True).reindex(_positions(local_units, pairs))
     local_units = local_units.fillna(
         {c: False for c in local_units.columns if c.startswith("pub_")}
     )
     local = unit_flags(local_units, local_codes.astype(np.int64), coded, months, settings, start)
     territory = Groups(territories, line_territory, op_group=territory_of_op)
     return _People(units, flags, local, pd.Index(pairs), territory)
+
+
+def _local_records(
+    records: pd.DataFrame, territories: pd.Series, persons: pd.Index
+) -> pd.DataFrame:
+    """The records of the (territory, person) pairs met in the lines, with their pair code
+    (territory code × number of persons + person code) as index."""
+    territory = pd.Index(territories).get_indexer(records.index.get_level_values(0))
+    person = persons.get_indexer(records.index.get_level_values(1))
+    known = (territory >= 0) & (person >= 0)
+    found = records[known]
+    found.index = pd.Index(territory[known] * len(persons) + person[known])
+    return found
+
+
+def _positions(records: pd.DataFrame, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The row of each pair in ``records`` (-1: none, a row of missing values)."""
+    return records.index.get_indexer(pd.Index(pairs))
 
 
 def _worked(coded: Lines, settings: Settings) -> tuple[Bools, Floats]:

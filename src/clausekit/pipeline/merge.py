@@ -30,9 +30,10 @@ from clausekit.pipeline.reconcile import (
     at_row,
     canonical_ids,
     codes_of,
+    distinct_rows,
     export_ranks,
-    forecast_items,
     newest_only,
+    sheet_forecasts,
     zeros_issues,
 )
 from clausekit.pipeline.validate import Validated
@@ -86,7 +87,12 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
         return pd.Series(pd.NaT, index=index, dtype="datetime64[s]")
     if name in NUMERIC_COLUMNS:
         return pd.Series(float("nan"), index=index, dtype="float64")
-    return pd.Series(pd.NA, index=index, dtype=pd.ArrowDtype(pa.string()))
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(index), pa.string())), index=index)
+
+
+def _only(frame: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """The rows of ``keep``, renumbered; the frame itself when it keeps them all (no copy)."""
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
 
 
 def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
@@ -108,10 +114,14 @@ def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
 
 
 def _stack(validated: list[Validated], kind: str) -> pd.DataFrame:
-    frames = [v.tables[kind] for v in validated if kind in v.tables and len(v.tables[kind])]
-    if not frames:
+    """The rows of every sheet's ``kind`` table, with the sheet's number (``_sheet_no``)."""
+    numbers = [n for n, v in enumerate(validated) if kind in v.tables and len(v.tables[kind])]
+    if not numbers:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    frames = [validated[n].tables[kind] for n in numbers]
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked["_sheet_no"] = np.repeat(np.array(numbers, dtype=np.int64), [len(f) for f in frames])
+    return stacked
 
 
 def _territory(frame: pd.DataFrame, territories: dict[str, str] | None) -> pd.Series:
@@ -147,7 +157,10 @@ def person_keys(frame: pd.DataFrame, secret: bytes) -> pd.Series:
         + parts["naissance"].astype("string")
     )
     codes, uniques = pd.factorize(joined[complete])
-    digests = [hmac.digest(secret, str(u).encode("utf-8"), "sha256").hex()[:24] for u in uniques]
+    digests = [
+        hmac.digest(secret, u.encode("utf-8"), "sha256").hex()[:24]
+        for u in np.asarray(uniques, dtype=object).tolist()
+    ]
     keys = np.full(len(frame), None, dtype=object)
     keys[complete.to_numpy(dtype=bool)] = np.asarray(digests, dtype=object)[codes]
     return pd.Series(keys, index=frame.index, dtype="string")
@@ -272,7 +285,9 @@ def merge(
     _assign_territories(data, territories)
     _align_zeros(data)
     _prepare_lines(data)
-    forecasts = _forecasts(data, forecast_level)  # each sheet's level, before any line is set aside
+    # each sheet's level, before any line is set aside
+    forecasts = sheet_forecasts(data.lines, data.ops_rows, data.ranks, forecast_level)
+    data.issues += forecasts.issues
     _keep_newest(data)
     data.issues += check_birth_dates(data.parts, data.lines, validated)
     data.issues += check_month_hours(data.lines, validated)
@@ -284,7 +299,8 @@ def merge(
     _report_superseded(data, read_files)
     # only what the indicators use: names never leave this function, and a narrow frame
     # keeps a million lines small
-    lines = lines[[c for c in LINE_COLUMNS if c in lines]]
+    for column in [c for c in lines.columns if c not in LINE_COLUMNS]:
+        del lines[column]  # in place: no copy of the columns kept
     return Dataset(
         people=people,
         lines=lines,
@@ -382,12 +398,12 @@ def _keep_newest(data: _Inputs) -> None:
     row counts once, from the newest export that holds it."""
     lines = data.lines
     keep = newest_only([lines["contract_key"], lines["month"]], lines, data.ranks, data.superseded)
-    data.lines = lines[keep].reset_index(drop=True)
+    data.lines = _only(lines, keep)
     parts = data.parts
     if len(parts):
         ids = canonical_ids(parts["participant_id"])
         keep = newest_only([parts["territory"], ids], parts, data.ranks, data.superseded)
-        data.parts = parts[keep].reset_index(drop=True)
+        data.parts = _only(parts, keep)
 
 
 def _people(
@@ -404,10 +420,13 @@ def _people(
             index=pd.MultiIndex.from_tuples([], names=["territory", "person_key"]),
         )
         return people, people_by_territory, pd.DataFrame(columns=["ids", "territories"])
-    parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
     for col in ("date_naissance", *pub_cols):
         if col not in parts:
             parts[col] = pd.NaT if col == "date_naissance" else False
+    # a denormalised sheet repeats its participant on every hours line: one row per distinct
+    # record is enough for everything below (first rows kept, in order)
+    parts = data.parts = distinct_rows(parts, [*PERSON_RECORD, *pub_cols])
+    parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
     # within a territory the id identifies the person: first identity wins
     ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
     conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
@@ -415,12 +434,7 @@ def _people(
     for pair in conflicts[conflicts > 1].index[:1000]:  # first row of each id: no per-id scan
         first = first_rows.loc[pair]
         data.issues.append(at_row("PARTICIPANT_DUPLICATE_ID", first, value=str(pair[1])))
-    flags = parts.groupby("person_key")[pub_cols].any()
-    birth = parts.groupby("person_key")["date_naissance"].min()
-    people = flags.join(birth)
-    people["listed"] = True
-    local = parts.groupby(["territory", "person_key"])
-    people_by_territory = local[pub_cols].any().join(local["date_naissance"].min())
+    people, people_by_territory = _flags(parts, pub_cols)
     # possible duplicates for review: one key, several ids
     id_counts = ident.groupby("person_key")["participant_id"].nunique()
     several = ident[ident["person_key"].isin(id_counts.index[id_counts > 1])]
@@ -440,59 +454,42 @@ def _people(
     return people, people_by_territory, duplicates
 
 
+PERSON_RECORD = ("territory", "participant_id", "nom", "prenom", "date_naissance", "_file")
+
+
+def _flags(parts: pd.DataFrame, pub_cols: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each person's flags (any record) and earliest birth date, over all territories and
+    per territory: index person_key, and (territory, person_key), sorted."""
+    key, keys = pd.factorize(parts["person_key"], sort=True)
+    where, territories = pd.factorize(parts["territory"], sort=True)
+    values = parts[[*pub_cols, "date_naissance"]].reset_index(drop=True)
+
+    def reduce(group: npt.NDArray[np.int64]) -> pd.DataFrame:
+        grouped = values.groupby(group)
+        return grouped[pub_cols].any().join(grouped["date_naissance"].min())
+
+    people = reduce(key)
+    people.index = pd.Index(keys, name="person_key")[people.index]
+    people["listed"] = True
+    local_rows = np.flatnonzero(where >= 0)  # a row without territory has no local record
+    pair = where[local_rows] * len(keys) + key[local_rows]
+    values = values.iloc[local_rows]
+    local = reduce(pair)
+    local.index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(territories)[local.index // len(keys)],
+            pd.Index(keys)[local.index % len(keys)],
+        ],
+        names=["territory", "person_key"],
+    )
+    return people, local
+
+
 def _sorted_lists(frame: pd.DataFrame, column: str) -> pd.Series:
     """The distinct values of ``column`` of each person key, sorted, as lists."""
     pairs = frame[["person_key", column]].astype("string").drop_duplicates()
     pairs = pairs.sort_values(["person_key", column])
     return pairs.groupby("person_key", sort=True)[column].agg(list)
-
-
-def _forecasts(data: _Inputs, forced: str) -> Forecasts:
-    """Forecast items at the level each sheet gives them, the newest export's for each
-    operation (or contract)."""
-    rows = data.ops_rows
-    if not len(rows):
-        empty = pd.DataFrame(
-            {
-                "territory": [],
-                "operation_id": [],
-                "contract": [],
-                "hours": [],
-                "_file": [],
-                "_sheet": [],
-                "_row": [],
-            }
-        )
-        return Forecasts(
-            empty.astype({"contract": "int64", "hours": "float64", "_row": "int64"}), {}
-        )
-    # the contract of each operation row, when its sheet also holds the contract lines
-    lines = data.lines
-    row_key = codes_of(
-        [
-            pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
-            for c in ("_file", "_sheet")
-        ]
-        + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
-    )
-    line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
-    contract_of = np.full(int(row_key.max(initial=-1)) + 1, -1, dtype=np.int64)
-    contract_of[line_key] = lines["contract_key"].to_numpy(dtype=np.int64)
-    found = forecast_items(rows, contract_of[op_key], None if forced == "auto" else forced)
-    data.issues += found.issues
-    items = found.items
-    ops = canonical_ids(items["operation_id"])
-    # an operation given at the operation level somewhere keeps that (the operation's own)
-    op_level = items["contract"] < 0
-    op_pairs = pd.MultiIndex.from_arrays([items["territory"], ops])
-    has_op_level = op_pairs.isin(op_pairs[op_level.to_numpy()])
-    items = items[op_level.to_numpy() | ~has_op_level].reset_index(drop=True)
-    ops = canonical_ids(items["operation_id"])
-    keep = newest_only(
-        [items["territory"], ops, items["contract"]], items, data.ranks, Superseded()
-    )
-    found.items = items[keep].reset_index(drop=True)
-    return found
 
 
 def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:
@@ -508,7 +505,7 @@ def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:
         data.ranks,
         data.superseded,
     )
-    rows = data.ops_rows = rows[keep]
+    rows = data.ops_rows = rows if keep.all() else rows[keep]
     grouped = rows.groupby(["territory", "operation_id"], sort=True)
     operations = grouped.agg(
         operation_libelle=("operation_libelle", "first"),

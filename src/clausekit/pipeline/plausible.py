@@ -45,17 +45,24 @@ def check_birth_dates(
     record. ``lines``: the hours lines, with their territory and month."""
     if not len(parts) or "date_naissance" not in parts or not len(lines):
         return []
-    months = pd.to_datetime(lines["month"].astype("string") + "-01", errors="coerce")
-    start = lines["date_debut"].astype("datetime64[s]").fillna(months.astype("datetime64[s]"))
-    first = (
-        pd.DataFrame({"t": lines["territory"], "p": lines["participant_id"], "d": start})
-        .groupby(["t", "p"])["d"]
-        .min()
+    month_codes, months = pd.factorize(lines["month"].astype("string"))  # each month once
+    firsts = pd.to_datetime(pd.Series(months, dtype="string") + "-01", errors="coerce")
+    by_month = np.append(firsts.to_numpy(dtype="datetime64[s]"), np.datetime64("NaT", "s"))
+    start = (
+        lines["date_debut"]
+        .astype("datetime64[s]")
+        .fillna(pd.Series(by_month[month_codes], index=lines.index))
     )
-    index = pd.MultiIndex.from_arrays(
-        [parts["territory"].astype("string"), parts["participant_id"].astype("string")]
-    )
-    reference = first.reindex(index).to_numpy()
+    # the person of each row as an integer, the same in both tables (-1: no id)
+    both = [
+        pd.concat([parts[c].astype("string"), lines[c].astype("string")], ignore_index=True)
+        for c in ("territory", "participant_id")
+    ]
+    pair = np.where(both[0].notna() & both[1].notna(), codes_of(both), -1)
+    part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
+    known = line_pair >= 0
+    first = pd.Series(start.to_numpy()[known]).groupby(line_pair[known]).min()
+    reference = first.reindex(part_pair).to_numpy(dtype="datetime64[s]")
     birth = parts["date_naissance"].astype("datetime64[s]")
     age = age_on(birth, pd.Series(reference, index=parts.index, dtype="datetime64[s]"))
     low, high = AGE_BOUNDS

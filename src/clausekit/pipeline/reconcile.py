@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from clausekit.errors import Issue, make_issue
 from clausekit.pipeline.exportdate import ExportDate
@@ -36,20 +37,48 @@ LEVEL_CONFLICT = "conflict"
 def codes_of(columns: Sequence[pd.Series]) -> Ints:
     """One integer per distinct combination of the columns' values (missing is a value)."""
     code = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # code < span: the combined code is renumbered only when it could overflow
     for column in columns:
         codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
+        width = len(uniques) + 1
+        if span * width >= 1 << 62:
+            code, distinct = pd.factorize(code)
+            span = len(distinct)
+        code = code * width + codes
+        span *= width
+    code, _ = pd.factorize(code)  # numbered in the order they first appear
     return code.astype(np.int64, copy=False)
+
+
+def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The first row of each distinct combination of ``columns`` (those it has), in order."""
+    present = [c for c in columns if c in frame]
+    flags = [c for c in present if frame[c].dtype == np.bool_]
+    keys = [frame[c] for c in present if c not in flags]
+    if flags:  # the boolean columns as the bits of one integer: one factorisation
+        bits = np.zeros(len(frame), dtype=np.int64)
+        for n, c in enumerate(flags):
+            bits |= frame[c].to_numpy(dtype=np.int64) << n
+        keys.append(pd.Series(bits, index=frame.index))
+    _, first = np.unique(codes_of(keys), return_index=True)
+    if len(first) == len(frame):
+        return frame
+    return frame.iloc[np.sort(first)].reset_index(drop=True)
 
 
 def canonical_ids(ids: pd.Series) -> pd.Series:
     """Ids as compared: an all-digit id without its leading zeros (``00181`` → ``181``)."""
     text = ids.astype("string")
-    digits = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)  # each distinct id once
+    distinct = pd.Series(uniques, dtype="string")
+    digits = distinct.str.fullmatch(r"\d+").fillna(False).astype(bool)
     if not digits.any():
         return text
-    stripped = text.str.lstrip("0").mask(text.str.fullmatch(r"0+").fillna(False), "0")
-    return text.mask(digits, stripped)
+    stripped = distinct.str.lstrip("0").mask(distinct.str.fullmatch(r"0+").fillna(False), "0")
+    canonical = pa.array(distinct.mask(digits, stripped).array).take(
+        pa.array(codes, mask=codes < 0)
+    )
+    return pd.Series(pd.arrays.ArrowExtensionArray(canonical), index=ids.index, dtype="string")
 
 
 # --------------------------------------------------------------------------- newest export
@@ -88,8 +117,14 @@ def newest_only(
     n = len(frame)
     if n == 0 or len(set(ranks.values())) <= 1:
         return np.ones(n, dtype=bool)
-    key = codes_of(list(keys))
     file_codes, file_names = pd.factorize(frame["_file"].astype("string"), use_na_sentinel=False)
+    # each value of the first key column (the territory, the contract) in one export only:
+    # so is every key, nothing to compare (the usual case: one export per territory)
+    head, _ = pd.factorize(keys[0], use_na_sentinel=False)
+    pair = head.astype(np.int64) * (len(file_names) + 1) + file_codes
+    if len(pd.unique(pair)) == int(head.max(initial=-1)) + 1:
+        return np.ones(n, dtype=bool)
+    key = codes_of(list(keys))
     rank_of_file = np.array([ranks.get(str(f), -1) for f in file_names], dtype=np.int64)
     rank = rank_of_file[file_codes]
     best = np.full(int(key.max(initial=-1)) + 1, -1, dtype=np.int64)
@@ -130,23 +165,31 @@ def align_ids(
     (same territory), and which rows were matched that way."""
     own = pd.DataFrame({"t": territory.astype("string"), "i": ids.astype("string")})
     ref = pd.DataFrame({"t": ref_territory.astype("string"), "i": ref_ids.astype("string")})
-    ref = ref.dropna().drop_duplicates()
-    exact = pd.MultiIndex.from_frame(ref)
-    pairs = own.drop_duplicates().dropna()
-    missing = pairs[~pd.MultiIndex.from_frame(pairs).isin(exact)]
-    if not len(missing) or not len(ref):
+    # the (territory, id) pairs as integers, the same in both tables (missing: -1)
+    both = [pd.concat([own[c], ref[c]], ignore_index=True) for c in ("t", "i")]
+    pair = np.where(both[0].notna() & both[1].notna(), codes_of(both), -1)
+    own_pair, ref_pair = pair[: len(own)], pair[len(own) :]
+    in_ref = np.zeros(int(pair.max(initial=-1)) + 2, dtype=bool)  # the last one: -1
+    in_ref[ref_pair[ref_pair >= 0]] = True
+    absent = (own_pair >= 0) & ~in_ref[own_pair]
+    if not absent.any() or not (ref_pair >= 0).any():
         return ids, np.zeros(len(ids), dtype=bool)
+    _, first = np.unique(own_pair[absent], return_index=True)
+    rows = np.flatnonzero(absent)[np.sort(first)]
+    missing = own.iloc[rows].assign(code=own_pair[rows])
+    ref = ref.dropna().drop_duplicates()
     ref = ref.assign(c=canonical_ids(ref["i"]).to_numpy())
     ref = ref.drop_duplicates(["t", "c"])
     missing = missing.assign(c=canonical_ids(missing["i"]).to_numpy())
     found = missing.merge(ref, on=["t", "c"], suffixes=("", "_ref"))
     if not len(found):
         return ids, np.zeros(len(ids), dtype=bool)
-    lookup = pd.Series(found["i_ref"].to_numpy(), index=pd.MultiIndex.from_frame(found[["t", "i"]]))
-    position = lookup.index.get_indexer(pd.MultiIndex.from_frame(own))
+    found_of = np.full(len(in_ref), -1, dtype=np.int64)  # pair code -> its row in found
+    found_of[found["code"].to_numpy(dtype=np.int64)] = np.arange(len(found))
+    position = found_of[own_pair]
     matched = position >= 0
     aligned = ids.astype("string").copy()
-    aligned[matched] = lookup.to_numpy()[position[matched]]
+    aligned[matched] = found["i_ref"].to_numpy()[position[matched]]
     return aligned, matched
 
 
@@ -175,6 +218,45 @@ class Forecasts:
     issues: list[Issue] = field(default_factory=list)
 
 
+def sheet_forecasts(
+    lines: pd.DataFrame, rows: pd.DataFrame, ranks: dict[str, int], forced: str
+) -> Forecasts:
+    """Forecast items at the level each sheet gives them, the newest export's for each
+    operation (or contract). ``lines``: the hours lines with their ``contract_key``;
+    ``rows``: the operation rows; ``forced``: the configured level, or "auto"."""
+    if not len(rows):
+        columns = ("territory", "operation_id", "contract", "hours", "_file", "_sheet", "_row")
+        empty = pd.DataFrame({c: [] for c in columns})
+        types = {"contract": "int64", "hours": "float64", "_row": "int64"}
+        return Forecasts(empty.astype(types), {})
+    # the contract of each operation row, when its sheet also holds the contract lines
+    sheet = ["_sheet_no"] if "_sheet_no" in lines else ["_file", "_sheet"]  # lines: no rows
+    row_key = codes_of(
+        [
+            pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
+            if c != "_sheet_no"
+            else pd.concat([lines[c], rows[c]], ignore_index=True)
+            for c in sheet
+        ]
+        + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
+    )
+    line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
+    contract_of = np.full(int(row_key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    contract_of[line_key] = lines["contract_key"].to_numpy(dtype=np.int64)
+    found = forecast_items(rows, contract_of[op_key], None if forced == "auto" else forced)
+    items = found.items
+    # an operation given at the operation level somewhere keeps that (the operation's own)
+    op_level = (items["contract"] < 0).to_numpy()
+    op = codes_of([items["territory"], canonical_ids(items["operation_id"])])
+    has_op_level = np.zeros(int(op.max(initial=-1)) + 1, dtype=bool)
+    has_op_level[op[op_level]] = True
+    items = items[op_level | ~has_op_level[op]].reset_index(drop=True)
+    ops = canonical_ids(items["operation_id"])
+    keep = newest_only([items["territory"], ops, items["contract"]], items, ranks, Superseded())
+    found.items = items[keep].reset_index(drop=True)
+    return found
+
+
 def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None) -> Forecasts:
     """Decide, sheet by sheet, at which level the forecast column is given, and return the
     forecast items. ``rows``: operation rows with territory, operation_id, heures_prevues and
@@ -184,15 +266,16 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
     differ between the contracts of an operation and repeat on each contract's rows. A sheet
     that fits neither reading raises FORECAST_CONFLICT (the largest value per operation)."""
     has = rows["heures_prevues"].notna().to_numpy(dtype=bool)
-    sheet = codes_of([rows["_file"], rows["_sheet"]])
+    # a sheet: its number when stacked (numbered in the same order), else its names
+    sheet = codes_of(
+        [rows["_sheet_no"]] if "_sheet_no" in rows else [rows["_file"], rows["_sheet"]]
+    )
     op = codes_of([rows["territory"], rows["operation_id"]])
     value = rows["heures_prevues"].to_numpy(dtype=np.float64, na_value=np.nan)
     frame = pd.DataFrame({"sheet": sheet, "op": op, "contract": contract, "value": value})[has]
-    per_op = frame.groupby(["sheet", "op"])["value"].nunique()
-    varies_op = per_op[per_op > 1].reset_index()["sheet"].unique()
+    varies_op = _sheets_varying(frame, ["sheet", "op"])
     with_contracts = frame[frame["contract"] >= 0]
-    per_contract = with_contracts.groupby(["sheet", "op", "contract"])["value"].nunique()
-    varies_contract = per_contract[per_contract > 1].reset_index()["sheet"].unique()
+    varies_contract = _sheets_varying(with_contracts, ["sheet", "op", "contract"])
     contracts_of = with_contracts.groupby("sheet")["contract"].size()
     levels: dict[int, str] = {}
     for s in np.unique(frame["sheet"]):
@@ -208,7 +291,8 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
     issues = _conflicts(rows, by_op[by_op["sheet"].map(levels) == LEVEL_CONFLICT])
     by_op = by_op.sort_values("value").drop_duplicates(["sheet", "op"], keep="last")
     chosen = pd.concat([by_op.assign(contract=-1), by_contract]).sort_index()
-    source = rows.iloc[chosen.index] if len(chosen) else rows.iloc[0:0]
+    needed = ["territory", "operation_id", "_file", "_sheet", "_row"]  # not the long labels
+    source = rows[needed].iloc[chosen.index.to_numpy() if len(chosen) else []]
     items = pd.DataFrame(
         {
             "territory": source["territory"].to_numpy(),
@@ -220,10 +304,25 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
             "_row": source["_row"].to_numpy(dtype=np.int64),
         }
     )
-    first = pd.DataFrame({"sheet": sheet, "f": rows["_file"], "s": rows["_sheet"]})
-    names = first.drop_duplicates("sheet").set_index("sheet")
-    named = {(str(names.at[s, "f"]), str(names.at[s, "s"])): lv for s, lv in levels.items()}
+    distinct, first = np.unique(sheet, return_index=True)  # a sheet's name: at its first row
+    files, sheets = rows["_file"].to_numpy()[first], rows["_sheet"].to_numpy()[first]
+    names = {s: (str(f), str(n)) for s, f, n in zip(distinct.tolist(), files, sheets, strict=True)}
+    named = {names[s]: lv for s, lv in levels.items()}
     return Forecasts(items, named, issues)
+
+
+def _sheets_varying(frame: pd.DataFrame, keys: list[str]) -> Ints:
+    """The sheets where a group of ``keys`` holds more than one value (its smallest and its
+    largest differ), by integer codes."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.int64)
+    group = codes_of([frame[k] for k in keys])
+    value = frame["value"].to_numpy(dtype=np.float64)
+    low = np.full(int(group.max()) + 1, np.inf)
+    high = np.full(len(low), -np.inf)
+    np.minimum.at(low, group, value)
+    np.maximum.at(high, group, value)
+    return np.unique(frame["sheet"].to_numpy(dtype=np.int64)[(low != high)[group]])
 
 
 def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:

@@ -8,10 +8,13 @@ kept. Personal values (names, birth dates) are never copied into an issue.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
 from clausekit.parse import (
@@ -75,6 +78,33 @@ _PARSERS = {
 }
 
 
+def _per_distinct(raw: pd.Series, cells: Cells, clean: Callable[..., pd.Series]) -> pd.Series:
+    """``clean`` of the stripped text of ``raw``, run once per distinct value (``cells``: the
+    same column encoded, its values stripped, missing cells on its last, null value)."""
+    text = as_text(raw)
+    dtype = text.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        stripped = cells.values.cast(pa.array(text.array).type)  # the type the column has
+        distinct = pd.Series(pd.arrays.ArrowStringArray(stripped))
+    elif isinstance(dtype, pd.ArrowDtype):
+        distinct = pd.Series(pd.arrays.ArrowExtensionArray(cells.values.cast(dtype.pyarrow_dtype)))
+    else:  # not Arrow text: row by row, as strings
+        return clean(text.str.strip())
+    cleaned = clean(distinct).astype(dtype)
+    same = _bytes(pa.array(text.array)) == _bytes(cells.values, cells.codes)  # none stripped
+    if same and cleaned.equals(distinct):  # nothing to clean: the column as read, no copy
+        return pd.Series(text.array.copy(), index=raw.index, name=raw.name)
+    return pd.Series(cleaned.array.take(cells.codes), index=raw.index, name=raw.name)
+
+
+def _bytes(values: Any, codes: Any = None) -> int:
+    """The UTF-8 bytes of ``values`` (of ``values[codes]``), missing ones counting 0."""
+    lengths = pc.fill_null(pc.binary_length(values), 0)
+    if codes is None:
+        return int(pc.sum(lengths).as_py() or 0)
+    return int(lengths.to_numpy(zero_copy_only=False)[codes].sum())
+
+
 def _clean_id(raw: pd.Series) -> pd.Series:
     text = as_text(raw).str.strip()
     # a numeric cell read as text keeps a spurious ".0": identifiers are text
@@ -135,10 +165,9 @@ def _type_column(
     """The typed values of one column; ``cells`` is the same column, encoded."""
     shown = None if col.is_personal else raw
     if col.type == "id":
-        return _clean_id(raw)
+        return _per_distinct(raw, cells, _clean_id)
     if col.type in ("text", "personal"):
-        text = as_text(raw).str.strip()
-        return text.mask(text == "")
+        return _per_distinct(raw, cells, lambda text: text.mask(text == ""))
     if col.type == "date":
         values, bad = parse_dates(cells, date1904=rec.raw.date1904)
         out.cells("VALUE_NOT_DATE", col.name, bad, shown)
@@ -263,12 +292,36 @@ def _build_pandera_schema(kind: str, columns: tuple[str, ...], spec: Spec) -> An
     return pa.DataFrameSchema(cols, checks=frame_checks, strict=False)
 
 
+def _surely_valid(typed: pd.DataFrame, columns: tuple[str, ...], table: TableSpec) -> bool:
+    """True when no check of the table's schema can fail (the same checks, vectorised, with
+    no failure case to collect); False when one may (or a value cannot be compared)."""
+    try:
+        for name in columns:
+            col, values = table.column(name), typed[name]
+            missing = values.isna()
+            if col.not_null and missing.any():
+                return False
+            dated = col.type == "date"
+            bounds = [pd.Timestamp(b) if dated and b is not None else b for b in (col.min, col.max)]
+            present = values[~missing]
+            low = bounds[0] is not None and bool((present < bounds[0]).any())
+            if low or (bounds[1] is not None and bool((present > bounds[1]).any())):
+                return False
+        if "date_debut" in columns and "date_fin" in columns:
+            return not bool((typed["date_fin"] < typed["date_debut"]).fillna(False).any())
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _run_pandera(
     kind: str, typed: pd.DataFrame, spec: Spec, rec: Recognised, out: _Collector, table: TableSpec
 ) -> None:
+    columns = tuple(c for c in typed.columns if not c.startswith(("pub_", "_")))
+    if _surely_valid(typed, columns, table):
+        return  # the schema would find nothing: pandera runs (and is imported) only then
     import pandera.errors as pe
 
-    columns = tuple(c for c in typed.columns if not c.startswith(("pub_", "_")))
     schema = _pandera_schema(kind, columns, spec)
     try:
         schema.validate(typed, lazy=True)
