@@ -48,9 +48,6 @@ class Interrupted(BaseException):
     """Ctrl-C (SIGINT), raised past click (which would print « Aborted! » and exit 1)."""
 
 
-INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
-
-
 def _fail(exc: ClausekitError, debug: bool) -> None:
     if debug:
         raise exc
@@ -543,7 +540,7 @@ def main() -> None:
             "d'écriture laisse le précédent intact.",
             markup=False,
         )
-        sys.exit(INTERRUPTED_EXIT)
+        sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # a bug, not a user mistake: say so without a traceback
         if "--debug" in sys.argv:
             raise

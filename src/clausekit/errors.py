@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # usage or configuration error
     UNREADABLE = 3  # an input could not be read at all
     INTERNAL = 4  # a bug in clausekit
+    INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 
 # The exit categories: what each exit code tells the user (README « Codes de sortie »).
@@ -36,7 +37,8 @@ EXIT_CATEGORIES: dict[int, str] = {
     "le rapport est produit avec les autres fichiers s'il y en a",
     ExitCode.INTERNAL: "erreur interne (un bogue de clausekit, pas une erreur de l'utilisateur) ; "
     "détail avec `--debug`",
-    130: "interrompu par Ctrl-C : les lecteurs sont arrêtés, le rapport précédent reste intact",
+    ExitCode.INTERRUPTED: "interrompu par Ctrl-C : les lecteurs sont arrêtés, le rapport précédent "
+    "reste intact",
 }
 
 
