@@ -198,3 +198,13 @@ def test_each_breakdown_is_a_field_of_the_report_with_metrics_of_the_table() -> 
     assert len(set(indicators.FIELDS)) == len(indicators.FIELDS)
     keys = [b.key for b in (*indicators.BREAKDOWNS, *indicators.MONTHLY)]
     assert set(keys) <= set(indicators.FIELDS)
+
+
+def test_a_zero_forecast_is_not_stated_and_the_table_says_so() -> None:
+    from clausekit.rules.metrics import UNSTATED_WHEN_ZERO, stated
+
+    assert set(UNSTATED_WHEN_ZERO) == {"hours_forecast"}
+    assert stated("hours_forecast", 0) is None  # nobody stated a forecast
+    assert stated("hours_forecast", 120.0) == 120.0
+    assert stated("hours_realised", 0) == 0  # no hours worked is a real 0
+    assert stated("participants", 0) == 0

@@ -78,8 +78,8 @@ def number(value: Any, kind: str) -> str:
 
 
 def forecast(value: Any) -> Any:
-    """A forecast of 0 hours is a forecast nobody stated."""
-    return None if value == 0 else value
+    """A forecast of 0 hours is a forecast nobody stated (the metrics table says so)."""
+    return metrics.stated("hours_forecast", value)
 
 
 def css_string(text: str) -> str:
@@ -135,8 +135,7 @@ STATS_COLUMNS = (
 
 
 def _stat(record: dict[str, Any], key: str) -> str:
-    value = forecast(record[key]) if key == "hours_forecast" else record[key]
-    return number(value, metrics.BY_KEY[key].kind)
+    return number(metrics.stated(key, record[key]), metrics.BY_KEY[key].kind)
 
 
 def stats_table(

@@ -14,7 +14,7 @@ from clausekit.output.words import (
     UNNAMED,
     period_words,
 )
-from clausekit.rules import labels
+from clausekit.rules import labels, metrics
 from clausekit.rules.programmes import OTHER_PROGRAMME
 
 EXIT_LABELS = labels.EXIT
@@ -46,8 +46,9 @@ def stated(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for record in records:
         record = dict(record)
-        if record.get("hours_forecast") == 0:
-            record["hours_forecast"] = NOT_STATED
+        for key in record.keys() & metrics.UNSTATED_WHEN_ZERO:
+            if metrics.stated(key, record[key]) is None:
+                record[key] = NOT_STATED
         for key in ("realisation_rate", "cumulative_rate"):
             if key in record and record[key] is None:
                 record[key] = NOT_STATED

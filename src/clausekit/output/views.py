@@ -174,9 +174,7 @@ def grid_value(stats: dict[str, Any], key: str) -> Any:
     if key.startswith("share:"):
         metric = metrics.BY_KEY[key.removeprefix("share:")]
         return share(stats[metric.key], stats[metric.parent or "participants"])
-    if key == "hours_forecast" and stats[key] == 0:
-        return None  # a forecast nobody stated is not a forecast of 0 hours
-    return stats[key]
+    return metrics.stated(key, stats[key])  # a forecast nobody stated is not 0 hours
 
 
 def grid(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, list[Any]]]]:

@@ -33,6 +33,7 @@ class Metric:
     summary: bool = True  # a row of page 1's grid
     history: int = 0  # place of its column in the history store (0: not kept)
     heading: str | None = None  # heading in narrow tables (history, bilan), when shorter
+    zero_unstated: bool = False  # 0 means nobody stated it (a forecast), shown « n.r. »
 
     def __post_init__(self) -> None:
         if self.kind not in KIND_FORMATS:
@@ -51,7 +52,12 @@ class Metric:
 
 METRICS: tuple[Metric, ...] = (
     Metric(
-        "hours_forecast", "Heures prévisionnelles", "hours", history=2, heading="Heures prévues"
+        "hours_forecast",
+        "Heures prévisionnelles",
+        "hours",
+        history=2,
+        heading="Heures prévues",
+        zero_unstated=True,
     ),
     Metric("hours_realised", "Heures réalisées", "hours", history=1),
     # realised on the operations that have a forecast: the numerator of the rate
@@ -106,7 +112,15 @@ KEYS = tuple(BY_KEY)
 LABELS = {m.key: m.label for m in METRICS}
 COUNTS = tuple(m.key for m in METRICS if m.kind == "count")  # whole numbers
 HOURS = frozenset(m.key for m in METRICS if m.kind == "hours")
+UNSTATED_WHEN_ZERO = frozenset(m.key for m in METRICS if m.zero_unstated)
 PEOPLE = tuple(m.key for m in METRICS if m.people)
 DONT = tuple(m for m in METRICS if m.public is not None)  # the « dont » lines
 PUBLICS = tuple(m.public for m in DONT if m.public is not None)  # their categories
 HISTORY = tuple(sorted((m for m in METRICS if m.history), key=lambda m: m.history))
+
+
+def stated(key: str, value: object) -> object:
+    """``value`` of metric ``key`` as a reader should take it: None where a 0 means that
+    nobody stated it (a forecast of 0 hours is no forecast), else unchanged."""
+    metric = BY_KEY.get(key)
+    return None if metric is not None and metric.zero_unstated and value == 0 else value
