@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from clausekit.output import svgchart
 from clausekit.output.words import MONTH_SHORT, NOT_STATED
 from clausekit.rules import metrics
 from clausekit.rules.labels import french_number
@@ -71,7 +70,7 @@ def number(value: Any, kind: str) -> str:
     if kind == "rate":
         return f"{value * 100:.1f}".replace(".", ",") + f"{NARROW}%"
     if kind == "hours":
-        return svgchart.french_integer(value)
+        return french_number(value)
     if kind == "decimal":
         return french_number(value, 2)
     return french_number(value) if isinstance(value, int) else str(value)

@@ -34,11 +34,6 @@ def nice_step(top: float, ticks: int = 5) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
-def french_integer(value: float) -> str:
-    """« 70 000 »: no decimals, a narrow no-break space between thousands."""
-    return french_number(value)
-
-
 def _numbers(values: Sequence[object]) -> list[float | None]:
     return [float(v) if isinstance(v, (int, float)) else None for v in values]  # masked: gap
 
@@ -62,7 +57,7 @@ def _frame(title: str, y_title: str, top: float, step: float) -> list[str]:
         )
         parts.append(
             f'<text x="{LEFT - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end">'
-            f"{french_integer(tick)}</text>"
+            f"{french_number(tick)}</text>"
         )
         tick += step
     return parts
