@@ -271,3 +271,16 @@ def test_a_month_is_read_against_its_year(tmp_path: Path) -> None:
     assert report["period"] == {"start": "2025-02", "end": "2025-02"}
     assert report["year_to_date"]["period"] == {"start": "2025-01", "end": "2025-02"}
     assert report["year_to_date"]["totals"]["hours_realised"] == 250.0
+
+
+def test_the_title_counts_exports_and_territories_apart() -> None:
+    """One export may hold several territories (a « Territoire » column): the title page
+    counts the files and the territories separately, never the files as territories."""
+    from clausekit.output.bilan import _sources_words
+
+    one_file = {"export_nord": {"in/export_nord.xlsx"}}
+    two = {"by_territory": [{"territory": "Lens-Liévin"}, {"territory": "Hénin-Carvin"}]}
+    assert _sources_words(one_file, two) == "1 export ABC Clauses couvrant 2 territoires"
+    three_files = {"Lens": {"a.xlsx", "a2.xlsx"}, "Artois": {"b.xlsx"}}
+    both = {"by_territory": [{"territory": "Lens"}, {"territory": "Artois"}]}
+    assert _sources_words(three_files, both) == "3 exports ABC Clauses couvrant 2 territoires"

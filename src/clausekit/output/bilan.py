@@ -73,6 +73,17 @@ def _grid(report: dict[str, Any]) -> str:
     return table(header, grid_rows, row_classes=classes)
 
 
+def _sources_words(files: dict[str, set[str]], report: dict[str, Any]) -> str:
+    """« 3 exports ABC Clauses couvrant 8 territoires »: an export may hold several
+    territories (a « Territoire » column), so files and territories are counted apart."""
+    exports = len(set().union(*files.values())) if files else 0
+    territories = len({row["territory"] for row in report["by_territory"]})
+    return (
+        f"{exports} export{'s' if exports > 1 else ''} ABC Clauses couvrant {territories} "
+        f"territoire{'s' if territories > 1 else ''}"
+    )
+
+
 def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
     period = report["period"]
     files: dict[str, set[str]] = defaultdict(set)
@@ -104,8 +115,8 @@ def _title_page(report: dict[str, Any], produced: datetime.date) -> str:
         f"<h1>{TITLE}</h1>"
         f'<p class="period">{escape(document_period(report))}</p>'
         f'<p class="meta">Produit le {french_date(produced)} par clausekit '
-        f"{escape(str(report['clausekit_version']))}, à partir des exports ABC Clauses de "
-        f"{len(files)} territoire(s) :</p>"
+        f"{escape(str(report['clausekit_version']))}, à partir de "
+        f"{_sources_words(files, report)} :</p>"
         f'<ul class="sources">{"".join(items)}</ul>'
         + _declared_without_data(report)
         + grids
