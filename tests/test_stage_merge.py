@@ -273,3 +273,23 @@ def test_more_than_300_hours_in_a_month_for_one_contract_is_a_warning(spec: Spec
     params = dict(issue.params)
     assert (params["hours"], params["month"], params["rows"]) == ("350", "01/2025", "2")
     assert data.lines["hours"].sum() == 500.0  # counted as given
+
+
+def test_take_reads_stacked_sheets_chunk_by_chunk_in_the_order_asked() -> None:
+    """The stacked sheets are an Arrow column of several chunks; rows taken from it come in
+    the order asked, missing values kept, whatever chunk they sit in."""
+    import numpy as np
+    import pyarrow as pa
+
+    from clausekit.pipeline.reconcile import take, take_rows
+
+    chunks = pa.chunked_array([["a0", "a1"], ["b0", None, "b2"], [], ["c0"]])
+    column = pd.Series(pd.arrays.ArrowExtensionArray(chunks), name="ids")
+    # positions 0-1 in the first chunk, 2-4 in the second, 5 in the last (the third is empty)
+    taken = take(column, np.array([5, 0, 3, 2, 5]))
+    assert taken.fillna("-").tolist() == ["c0", "a0", "-", "b0", "c0"]
+    assert taken.name == "ids" and list(taken.index) == [0, 1, 2, 3, 4]
+    assert take(column, np.array([], dtype=np.int64)).tolist() == []
+    frame = pd.DataFrame({"ids": column, "n": range(6)}, index=range(10, 16))
+    rows = take_rows(frame, np.array([4, 1]))
+    assert rows.to_dict("list") == {"ids": ["b2", "a1"], "n": [4, 1]}

@@ -34,6 +34,7 @@ from clausekit.pipeline.reconcile import (
     export_ranks,
     newest_only,
     sheet_forecasts,
+    take,
     zeros_issues,
 )
 from clausekit.pipeline.validate import Validated
@@ -506,18 +507,32 @@ def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:
         data.superseded,
     )
     rows = data.ops_rows = rows if keep.all() else rows[keep]
-    grouped = rows.groupby(["territory", "operation_id"], sort=True)
-    operations = grouped.agg(
-        operation_libelle=("operation_libelle", "first"),
-        donneur_ordre=("donneur_ordre", "first"),
-        type_clause=("type_clause", "first"),
-    )
+    operations = _first_of_each(rows, ["territory", "operation_id"], columns[2:])
     items = forecasts.items
     forecast = items.groupby(["territory", "operation_id"])["hours"].sum(min_count=1)
-    operations["hours_forecast"] = forecast.reindex(operations.index).to_numpy()
-    operations = operations.reset_index()
+    where = pd.MultiIndex.from_frame(operations[["territory", "operation_id"]])
+    operations["hours_forecast"] = forecast.reindex(where).to_numpy()
     data.issues.extend(_shared_operations(operations))
     return operations
+
+
+def _first_of_each(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """One row per distinct ``keys`` (rows with a missing key left out), sorted by them, with
+    the first value present of each of ``columns`` — a sorted ``groupby(keys).first()``, on
+    integer codes: the text is only read at the chosen rows."""
+    valid = np.logical_and.reduce([frame[k].notna().to_numpy(dtype=bool) for k in keys])
+    group = codes_of([frame[k] for k in keys])
+    found, first = np.unique(group[valid], return_index=True)
+    at = np.flatnonzero(valid)[first]
+    table = pd.DataFrame({k: take(frame[k], at) for k in keys})
+    for column in columns:
+        has = valid & frame[column].notna().to_numpy(dtype=bool)
+        present, first_present = np.unique(group[has], return_index=True)
+        position = np.full(len(found), -1, dtype=np.int64)  # its row, -1: never present
+        position[np.searchsorted(found, present)] = np.flatnonzero(has)[first_present]
+        values = take(frame[column], np.maximum(position, 0))
+        table[column] = values.where(pd.Series(position >= 0), None) if len(values) else values
+    return table.sort_values(keys, kind="stable", ignore_index=True)
 
 
 def _finish_lines(

@@ -50,6 +50,35 @@ def codes_of(columns: Sequence[pd.Series]) -> Ints:
     return code.astype(np.int64, copy=False)
 
 
+def take(column: pd.Series, positions: Ints) -> pd.Series:
+    """``column.iloc[positions]``, renumbered from 0. An Arrow column of several chunks (the
+    sheets, stacked) is taken chunk by chunk: pyarrow's own take first concatenates every
+    chunk, a copy of the whole column (176 MB of operation labels at 1M rows) for a few rows."""
+    data = getattr(column.array, "_pa_array", None)
+    if not isinstance(data, pa.ChunkedArray) or data.num_chunks <= 1:
+        return column.iloc[positions].reset_index(drop=True)
+    positions = np.asarray(positions, dtype=np.int64)
+    starts = np.cumsum([0] + [len(c) for c in data.chunks])
+    chunk = np.searchsorted(starts, positions, side="right") - 1
+    order = np.argsort(chunk, kind="stable")
+    bounds = np.searchsorted(chunk[order], np.arange(data.num_chunks + 1))
+    pieces = [
+        data.chunk(k).take(pa.array(positions[order[bounds[k] : bounds[k + 1]]] - starts[k]))
+        for k in range(data.num_chunks)
+        if bounds[k + 1] > bounds[k]
+    ]
+    taken = pa.concat_arrays(pieces) if pieces else pa.array([], type=data.type)
+    if len(order) and (order[1:] < order[:-1]).any():  # back to the order asked
+        taken = taken.take(pa.array(np.argsort(order, kind="stable")))
+    return pd.Series(pd.arrays.ArrowExtensionArray(taken), name=column.name)
+
+
+def take_rows(frame: pd.DataFrame, positions: Ints) -> pd.DataFrame:
+    """``frame.iloc[positions]``, renumbered from 0, each column taken by :func:`take`."""
+    columns = {c: take(frame[c], positions) for c in frame.columns}
+    return pd.DataFrame(columns, columns=frame.columns)
+
+
 def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The first row of each distinct combination of ``columns`` (those it has), in order."""
     present = [c for c in columns if c in frame]
@@ -63,7 +92,7 @@ def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     _, first = np.unique(codes_of(keys), return_index=True)
     if len(first) == len(frame):
         return frame
-    return frame.iloc[np.sort(first)].reset_index(drop=True)
+    return take_rows(frame, np.sort(first))
 
 
 def canonical_ids(ids: pd.Series) -> pd.Series:
@@ -230,18 +259,19 @@ def sheet_forecasts(
         types = {"contract": "int64", "hours": "float64", "_row": "int64"}
         return Forecasts(empty.astype(types), {})
     # the contract of each operation row, when its sheet also holds the contract lines
-    sheet = ["_sheet_no"] if "_sheet_no" in lines else ["_file", "_sheet"]  # lines: no rows
-    row_key = codes_of(
-        [
-            pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
-            if c != "_sheet_no"
-            else pd.concat([lines[c], rows[c]], ignore_index=True)
-            for c in sheet
-        ]
-        + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
-    )
-    line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
-    contract_of = np.full(int(row_key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    if "_sheet_no" in lines and "_sheet_no" in rows:
+        line_key, op_key, size = _row_positions(lines, rows)
+    else:  # lines: no rows
+        row_key = codes_of(
+            [
+                pd.concat([f[c].astype("string") for f in (lines, rows)], ignore_index=True)
+                for c in ("_file", "_sheet")
+            ]
+            + [pd.concat([lines["_row"], rows["_row"]], ignore_index=True)]
+        )
+        line_key, op_key = row_key[: len(lines)], row_key[len(lines) :]
+        size = int(row_key.max(initial=-1)) + 1
+    contract_of = np.full(size, -1, dtype=np.int64)
     contract_of[line_key] = lines["contract_key"].to_numpy(dtype=np.int64)
     found = forecast_items(rows, contract_of[op_key], None if forced == "auto" else forced)
     items = found.items
@@ -255,6 +285,21 @@ def sheet_forecasts(
     keep = newest_only([items["territory"], ops, items["contract"]], items, ranks, Superseded())
     found.items = items[keep].reset_index(drop=True)
     return found
+
+
+def _row_positions(lines: pd.DataFrame, rows: pd.DataFrame) -> tuple[Ints, Ints, int]:
+    """The (sheet, spreadsheet row) of each line and operation row as one dense integer: the
+    row plus the sheet's offset (the rows of the sheets before it, up to their largest), so
+    that a line and an operation row of one spreadsheet row get the same position."""
+    sheet = [f["_sheet_no"].to_numpy(dtype=np.int64) for f in (lines, rows)]
+    row = [f["_row"].to_numpy(dtype=np.int64) for f in (lines, rows)]
+    sheets = int(max((s.max(initial=-1) for s in sheet), default=-1)) + 1
+    top = np.zeros(sheets, dtype=np.int64)
+    for s, r in zip(sheet, row, strict=True):
+        np.maximum.at(top, s, r)
+    offset = np.concatenate([[0], np.cumsum(top + 1)[:-1]]).astype(np.int64)
+    line_key, op_key = (offset[s] + r for s, r in zip(sheet, row, strict=True))
+    return line_key, op_key, int((top + 1).sum())
 
 
 def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None) -> Forecasts:
@@ -291,22 +336,22 @@ def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None
     issues = _conflicts(rows, by_op[by_op["sheet"].map(levels) == LEVEL_CONFLICT])
     by_op = by_op.sort_values("value").drop_duplicates(["sheet", "op"], keep="last")
     chosen = pd.concat([by_op.assign(contract=-1), by_contract]).sort_index()
-    needed = ["territory", "operation_id", "_file", "_sheet", "_row"]  # not the long labels
-    source = rows[needed].iloc[chosen.index.to_numpy() if len(chosen) else []]
-    items = pd.DataFrame(
+    taken = chosen.index.to_numpy() if len(chosen) else np.zeros(0, dtype=np.int64)
+    distinct, first = np.unique(sheet, return_index=True)  # a sheet's name: at its first row
+    files, sheets = rows["_file"].iloc[first].tolist(), rows["_sheet"].iloc[first].tolist()
+    names = {s: (str(f), str(n)) for s, f, n in zip(distinct.tolist(), files, sheets, strict=True)}
+    at = np.searchsorted(distinct, sheet[taken])  # the provenance from each item's sheet
+    items = pd.DataFrame(  # not the long labels; the ids taken as they are (Arrow)
         {
-            "territory": source["territory"].to_numpy(),
-            "operation_id": source["operation_id"].to_numpy(),
+            "territory": take(rows["territory"], taken),
+            "operation_id": take(rows["operation_id"], taken),
             "contract": chosen["contract"].to_numpy(dtype=np.int64),
             "hours": chosen["value"].to_numpy(dtype=np.float64),
-            "_file": source["_file"].to_numpy(),
-            "_sheet": source["_sheet"].to_numpy(),
-            "_row": source["_row"].to_numpy(dtype=np.int64),
+            "_file": pd.Series(np.asarray(files, dtype=object)[at], dtype="string"),
+            "_sheet": pd.Series(np.asarray(sheets, dtype=object)[at], dtype="string"),
+            "_row": rows["_row"].to_numpy(dtype=np.int64)[taken],
         }
     )
-    distinct, first = np.unique(sheet, return_index=True)  # a sheet's name: at its first row
-    files, sheets = rows["_file"].to_numpy()[first], rows["_sheet"].to_numpy()[first]
-    names = {s: (str(f), str(n)) for s, f, n in zip(distinct.tolist(), files, sheets, strict=True)}
     named = {names[s]: lv for s, lv in levels.items()}
     return Forecasts(items, named, issues)
 
