@@ -290,6 +290,6 @@ def test_take_reads_stacked_sheets_chunk_by_chunk_in_the_order_asked() -> None:
     assert taken.fillna("-").tolist() == ["c0", "a0", "-", "b0", "c0"]
     assert taken.name == "ids" and list(taken.index) == [0, 1, 2, 3, 4]
     assert take(column, np.array([], dtype=np.int64)).tolist() == []
-    frame = pd.DataFrame({"ids": column, "n": range(6)}, index=range(10, 16))
+    frame = pd.DataFrame({"ids": column, "n": range(6)}).set_axis(range(10, 16))
     rows = take_rows(frame, np.array([4, 1]))
     assert rows.to_dict("list") == {"ids": ["b2", "a1"], "n": [4, 1]}
