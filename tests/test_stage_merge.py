@@ -293,3 +293,55 @@ def test_take_reads_stacked_sheets_chunk_by_chunk_in_the_order_asked() -> None:
     frame = pd.DataFrame({"ids": column, "n": range(6)}).set_axis(range(10, 16))
     rows = take_rows(frame, np.array([4, 1]))
     assert rows.to_dict("list") == {"ids": ["b2", "a1"], "n": [4, 1]}
+
+
+def test_issues_come_in_the_order_of_the_steps_though_two_threads_make_them(spec: Spec) -> None:
+    """The operations are made in a second thread: their issues still come where a run in
+    series puts them — forecast levels first, then the people's (birth dates), then the
+    operations' (one id in two territories), then the lines' (participant not listed)."""
+    people = sheet(spec, [PEOPLE, ["P1", "A", "B", "01/01/2015", None]], NEW, "Participants")
+    lens = sheet(
+        spec,
+        [
+            CONTRACTS,
+            ["P1", "C1", "OP1", "06/01/2025", "01/2025", "7"],
+            ["P9", "C2", "OP1", "06/01/2025", "01/2025", "8"],
+        ],
+        NEW,
+        "Contrats",
+    )
+    hours = sheet(
+        spec,
+        [
+            WITH_FORECAST,
+            ["P1", "C1", "OP1", "01/2025", "10", "300"],
+            ["P1", "C1", "OP1", "02/2025", "10", "250"],
+        ],
+        NEW,
+        "Heures",
+    )
+    artois = sheet(
+        spec,
+        [WITH_FORECAST, ["A7", "C1", "OP1", "01/2025", "7", "100"]],
+        "Artois/c.xlsx",
+        "Heures",
+        territory="Artois",
+    )
+    found = [
+        c
+        for c in codes(merged(spec, people, lens, hours, artois))
+        if c
+        in (
+            "FORECAST_CONFLICT",
+            "BIRTH_DATE_IMPLAUSIBLE",
+            "OPERATION_MULTI_TERRITORY",
+            "PARTICIPANT_UNKNOWN",
+        )
+    ]
+    assert found == [
+        "FORECAST_CONFLICT",
+        "BIRTH_DATE_IMPLAUSIBLE",
+        "OPERATION_MULTI_TERRITORY",
+        "PARTICIPANT_UNKNOWN",
+        "PARTICIPANT_UNKNOWN",
+    ]

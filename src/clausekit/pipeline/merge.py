@@ -10,7 +10,9 @@ identifies a person.
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,9 +34,10 @@ from clausekit.pipeline.reconcile import (
     codes_of,
     distinct_rows,
     export_ranks,
+    first_of_each,
     newest_only,
+    shared_operations,
     sheet_forecasts,
-    take,
     zeros_issues,
 )
 from clausekit.pipeline.validate import Validated
@@ -94,24 +97,6 @@ def _empty_column(name: str, index: pd.Index) -> pd.Series:
 def _only(frame: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> pd.DataFrame:
     """The rows of ``keep``, renumbered; the frame itself when it keeps them all (no copy)."""
     return frame if keep.all() else frame[keep].reset_index(drop=True)
-
-
-def _shared_operations(operations: pd.DataFrame) -> list[Issue]:
-    """The same operation id and contracting authority in several territories: its forecast
-    is counted once per territory; say so, the user decides whether that is one operation."""
-    keyed = operations.assign(
-        _who=operations["donneur_ordre"].astype("string").fillna(""),
-    )
-    spread = keyed.groupby(["operation_id", "_who"])["territory"].agg(lambda t: sorted(set(t)))
-    return [
-        make_issue(
-            "OPERATION_MULTI_TERRITORY",
-            value=str(key[0]),  # type: ignore[index]
-            territories=", ".join(territories),
-        )
-        for key, territories in spread.items()
-        if len(territories) > 1
-    ]
 
 
 def _stack(validated: list[Validated], kind: str) -> pd.DataFrame:
@@ -286,15 +271,9 @@ def merge(
     _assign_territories(data, territories)
     _align_zeros(data)
     _prepare_lines(data)
-    # each sheet's level, before any line is set aside
-    forecasts = sheet_forecasts(data.lines, data.ops_rows, data.ranks, forecast_level)
-    data.issues += forecasts.issues
-    _keep_newest(data)
-    data.issues += check_birth_dates(data.parts, data.lines, validated)
-    data.issues += check_month_hours(data.lines, validated)
-    people, people_by_territory, duplicates = _people(data, spec, secret)
-    operations = _operations(data, forecasts)
-    lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
+    forecasts, operations, (people, people_by_territory, duplicates), lines = _in_two_threads(
+        data, validated, spec, secret, contract_rules, non_work_pattern, forecast_level
+    )
     missing = pd.Index(lines["person_key"].unique()).difference(people.index)
     people = _add_unlisted(people, missing, spec)
     _report_superseded(data, read_files)
@@ -314,6 +293,55 @@ def merge(
         export_dates=dates,
         superseded=data.superseded,
     )
+
+
+def _in_two_threads(
+    data: _Inputs,
+    validated: list[Validated],
+    spec: Spec,
+    secret: bytes,
+    contract_rules: ContractRules | None,
+    non_work_pattern: str | None,
+    forecast_level: str,
+) -> tuple[Forecasts, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], pd.DataFrame]:
+    """The forecasts and operations, the people and the lines, from the prepared inputs."""
+    # The operations (forecast level of each sheet, read before any line is set aside) need
+    # nothing of the people: made in a second thread, on their own tables, while this one
+    # does the people and the lines (numpy, pandas and pyarrow release the GIL in their
+    # loops); issues and replaced rows then put in the order of a run in series.
+    side = _Inputs(
+        parts=pd.DataFrame(),
+        lines=data.lines[[c for c in FORECAST_LINE_COLUMNS if c in data.lines]],
+        ops_rows=data.ops_rows,
+        ranks=data.ranks,
+    )
+    start = len(data.issues)
+    with ThreadPoolExecutor(max_workers=MERGE_THREADS) as pool:
+        made = pool.submit(_forecasts_and_operations, side, forecast_level)
+        _keep_newest(data)
+        data.issues += check_birth_dates(data.parts, data.lines, validated)
+        data.issues += check_month_hours(data.lines, validated)
+        people, people_by_territory, duplicates = _people(data, spec, secret)
+        before_lines = len(data.issues) - start
+        lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
+        forecasts, operations = made.result()
+    own, cut = data.issues[start:], before_lines
+    data.issues[start:] = [*forecasts.issues, *own[:cut], *side.issues, *own[cut:]]
+    data.ops_rows = side.ops_rows
+    data.superseded.absorb(side.superseded)
+    return forecasts, operations, (people, people_by_territory, duplicates), lines
+
+
+MERGE_THREADS = max(1, min(2, os.cpu_count() or 1))  # like the readers: two cores at most
+# what the forecast levels read of the hours lines: each operation row's contract
+FORECAST_LINE_COLUMNS = ("_sheet_no", "_file", "_sheet", "_row", "contract_key")
+
+
+def _forecasts_and_operations(side: _Inputs, forecast_level: str) -> tuple[Forecasts, pd.DataFrame]:
+    """Each sheet's forecast level and items, then one row per operation (``side``'s issues
+    and replaced rows are its own)."""
+    forecasts = sheet_forecasts(side.lines, side.ops_rows, side.ranks, forecast_level)
+    return forecasts, _operations(side, forecasts)
 
 
 def _report_superseded(data: _Inputs, read_files: set[str]) -> None:
@@ -507,32 +535,13 @@ def _operations(data: _Inputs, forecasts: Forecasts) -> pd.DataFrame:
         data.superseded,
     )
     rows = data.ops_rows = rows if keep.all() else rows[keep]
-    operations = _first_of_each(rows, ["territory", "operation_id"], columns[2:])
+    operations = first_of_each(rows, ["territory", "operation_id"], columns[2:])
     items = forecasts.items
     forecast = items.groupby(["territory", "operation_id"])["hours"].sum(min_count=1)
     where = pd.MultiIndex.from_frame(operations[["territory", "operation_id"]])
     operations["hours_forecast"] = forecast.reindex(where).to_numpy()
-    data.issues.extend(_shared_operations(operations))
+    data.issues.extend(shared_operations(operations))
     return operations
-
-
-def _first_of_each(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
-    """One row per distinct ``keys`` (rows with a missing key left out), sorted by them, with
-    the first value present of each of ``columns`` — a sorted ``groupby(keys).first()``, on
-    integer codes: the text is only read at the chosen rows."""
-    valid = np.logical_and.reduce([frame[k].notna().to_numpy(dtype=bool) for k in keys])
-    group = codes_of([frame[k] for k in keys])
-    found, first = np.unique(group[valid], return_index=True)
-    at = np.flatnonzero(valid)[first]
-    table = pd.DataFrame({k: take(frame[k], at) for k in keys})
-    for column in columns:
-        has = valid & frame[column].notna().to_numpy(dtype=bool)
-        present, first_present = np.unique(group[has], return_index=True)
-        position = np.full(len(found), -1, dtype=np.int64)  # its row, -1: never present
-        position[np.searchsorted(found, present)] = np.flatnonzero(has)[first_present]
-        values = take(frame[column], np.maximum(position, 0))
-        table[column] = values.where(pd.Series(position >= 0), None) if len(values) else values
-    return table.sort_values(keys, kind="stable", ignore_index=True)
 
 
 def _finish_lines(

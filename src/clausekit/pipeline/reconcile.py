@@ -95,6 +95,25 @@ def distinct_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return take_rows(frame, np.sort(first))
 
 
+def first_of_each(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """One row per distinct ``keys`` (rows with a missing key left out), sorted by them, with
+    the first value present of each of ``columns`` — a sorted ``groupby(keys).first()``, on
+    integer codes: the text is only read at the chosen rows."""
+    valid = np.logical_and.reduce([frame[k].notna().to_numpy(dtype=bool) for k in keys])
+    group = codes_of([frame[k] for k in keys])
+    found, first = np.unique(group[valid], return_index=True)
+    at = np.flatnonzero(valid)[first]
+    table = pd.DataFrame({k: take(frame[k], at) for k in keys})
+    for column in columns:
+        has = valid & frame[column].notna().to_numpy(dtype=bool)
+        present, first_present = np.unique(group[has], return_index=True)
+        position = np.full(len(found), -1, dtype=np.int64)  # its row, -1: never present
+        position[np.searchsorted(found, present)] = np.flatnonzero(has)[first_present]
+        values = take(frame[column], np.maximum(position, 0))
+        table[column] = values.where(pd.Series(position >= 0), None) if len(values) else values
+    return table.sort_values(keys, kind="stable", ignore_index=True)
+
+
 def canonical_ids(ids: pd.Series) -> pd.Series:
     """Ids as compared: an all-digit id without its leading zeros (``00181`` → ``181``)."""
     text = ids.astype("string")
@@ -130,6 +149,13 @@ class Superseded:
     def rows(self) -> dict[tuple[str, str], int]:
         """How many spreadsheet rows of each (file, sheet) were replaced."""
         return {key: len(np.unique(np.concatenate(parts))) for key, parts in self.replaced.items()}
+
+    def absorb(self, other: Superseded) -> None:
+        """Add the rows ``other`` recorded, as if they had been added here after these."""
+        for key, rows in other.replaced.items():
+            self.replaced.setdefault(key, []).extend(rows)
+        for file, newer in other.by.items():
+            self.by.setdefault(file, newer)
 
     def per_file(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -394,6 +420,24 @@ def _conflicts(rows: pd.DataFrame, frame: pd.DataFrame) -> list[Issue]:
             )
         )
     return issues
+
+
+def shared_operations(operations: pd.DataFrame) -> list[Issue]:
+    """The same operation id and contracting authority in several territories: its forecast
+    is counted once per territory; say so, the user decides whether that is one operation."""
+    keyed = operations.assign(
+        _who=operations["donneur_ordre"].astype("string").fillna(""),
+    )
+    spread = keyed.groupby(["operation_id", "_who"])["territory"].agg(lambda t: sorted(set(t)))
+    return [
+        make_issue(
+            "OPERATION_MULTI_TERRITORY",
+            value=str(key[0]),  # type: ignore[index]
+            territories=", ".join(territories),
+        )
+        for key, territories in spread.items()
+        if len(territories) > 1
+    ]
 
 
 def at_row(code: str, record: pd.Series, **params: Any) -> Issue:
