@@ -149,6 +149,32 @@ def test_ids_that_lost_their_leading_zeros_still_match(spec: Spec) -> None:
     assert data.operations[["operation_id", "hours_forecast"]].values.tolist() == [["0042", 500.0]]
 
 
+def test_lost_zeros_beside_a_denormalised_sheet_still_match(spec: Spec) -> None:
+    """A denormalised sheet names each line's participant in the line's own row: those lines
+    are not compared; a line of another sheet whose id lost its zeros still finds them."""
+    line = ["OP1", "06/01/2025", "01/2025"]
+    both = sheet(
+        spec,
+        [
+            [*PEOPLE, "N° contrat", "Opération", "Date de début", "Mois", "Heures réalisées"],
+            ["00181", "Martin", "Alice", "01/05/1990", "BRSA", "C1", *line, "35"],
+            ["00182", "Durand", "Léa", "02/06/1991", None, "C2", *line, "20"],
+        ],
+        NEW,
+        "Suivi",
+    )
+    later = sheet(
+        spec, [CONTRACTS, ["182", "C3", "OP1", "03/02/2025", "02/2025", "7"]], NEW, "Contrats"
+    )
+    data = merged(spec, both, later)
+    assert "PARTICIPANT_UNKNOWN" not in codes(data)
+    zeros = [(i.file, dict(i.params)) for i in data.issues if i.code == "ID_ZEROS_MATCHED"]
+    assert zeros == [(NEW, {"count": "1", "what": "participants"})]
+    by_contract = dict(zip(data.lines["hours"], data.lines["person_key"], strict=True))
+    assert len(data.people) == 2  # Alice (35 h) and Léa (20 h + 7 h)
+    assert by_contract[20.0] == by_contract[7.0] != by_contract[35.0]
+
+
 def test_a_forecast_repeated_on_each_row_counts_once_per_operation(spec: Spec) -> None:
     data = forecast_sheet(
         spec,

@@ -28,7 +28,7 @@ from clausekit.pipeline.plausible import check_birth_dates, check_month_hours
 from clausekit.pipeline.reconcile import (
     Forecasts,
     Superseded,
-    align_ids,
+    align_zeros,
     at_row,
     canonical_ids,
     codes_of,
@@ -38,7 +38,6 @@ from clausekit.pipeline.reconcile import (
     newest_only,
     shared_operations,
     sheet_forecasts,
-    zeros_issues,
 )
 from clausekit.pipeline.validate import Validated
 from clausekit.rules.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
@@ -383,19 +382,11 @@ def _assign_territories(data: _Inputs, territories: dict[str, str] | None) -> No
 def _align_zeros(data: _Inputs) -> None:
     """Ids of the contracts written as the participants / operations tables write them when
     they differ only by leading zeros; one warning per file says how many."""
-    lines = data.lines
     for column, table, what in (
         ("participant_id", data.parts, "participants"),
         ("operation_id", data.ops_rows, "opérations"),
     ):
-        if not len(table) or not len(lines):
-            continue
-        aligned, matched = align_ids(
-            lines["territory"], lines[column], table["territory"], table[column]
-        )
-        if matched.any():
-            data.issues += zeros_issues(lines["_file"], matched, lines[column], what)
-            lines[column] = aligned
+        data.issues += align_zeros(data.lines, column, table, what)
 
 
 def _prepare_lines(data: _Inputs) -> None:

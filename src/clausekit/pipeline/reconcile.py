@@ -248,6 +248,39 @@ def align_ids(
     return aligned, matched
 
 
+def align_zeros(lines: pd.DataFrame, column: str, table: pd.DataFrame, what: str) -> list[Issue]:
+    """``lines[column]`` rewritten as ``table`` writes its ids when they differ only by leading
+    zeros (same territory); the warnings, one per file. A line on a row the table also holds
+    (a denormalised sheet) names the table's id in that very cell: only the others are
+    compared."""
+    if not len(table) or not len(lines):
+        return []
+    others = np.flatnonzero(~same_rows(lines, table))
+    if not len(others):
+        return []
+    if len(others) == len(lines):
+        aligned, matched = align_ids(
+            lines["territory"], lines[column], table["territory"], table[column]
+        )
+    else:
+        part, matched_part = align_ids(
+            take(lines["territory"], others),
+            take(lines[column], others),
+            table["territory"],
+            table[column],
+        )
+        matched = np.zeros(len(lines), dtype=bool)
+        matched[others] = matched_part
+        values = lines[column].astype("string").to_numpy(dtype=object)
+        values[others[matched_part]] = part.to_numpy(dtype=object)[matched_part]
+        aligned = pd.Series(values, index=lines.index, dtype="string")
+    if not matched.any():
+        return []
+    issues = zeros_issues(lines["_file"], matched, lines[column], what)
+    lines[column] = aligned
+    return issues
+
+
 def zeros_issues(files: pd.Series, matched: Bools, ids: pd.Series, what: str) -> list[Issue]:
     """One warning per file: how many distinct ids were matched despite their leading zeros."""
     if not matched.any():
@@ -286,7 +319,7 @@ def sheet_forecasts(
         return Forecasts(empty.astype(types), {})
     # the contract of each operation row, when its sheet also holds the contract lines
     if "_sheet_no" in lines and "_sheet_no" in rows:
-        line_key, op_key, size = _row_positions(lines, rows)
+        line_key, op_key, size = row_positions(lines, rows)
     else:  # lines: no rows
         row_key = codes_of(
             [
@@ -313,7 +346,7 @@ def sheet_forecasts(
     return found
 
 
-def _row_positions(lines: pd.DataFrame, rows: pd.DataFrame) -> tuple[Ints, Ints, int]:
+def row_positions(lines: pd.DataFrame, rows: pd.DataFrame) -> tuple[Ints, Ints, int]:
     """The (sheet, spreadsheet row) of each line and operation row as one dense integer: the
     row plus the sheet's offset (the rows of the sheets before it, up to their largest), so
     that a line and an operation row of one spreadsheet row get the same position."""
@@ -326,6 +359,16 @@ def _row_positions(lines: pd.DataFrame, rows: pd.DataFrame) -> tuple[Ints, Ints,
     offset = np.concatenate([[0], np.cumsum(top + 1)[:-1]]).astype(np.int64)
     line_key, op_key = (offset[s] + r for s, r in zip(sheet, row, strict=True))
     return line_key, op_key, int((top + 1).sum())
+
+
+def same_rows(lines: pd.DataFrame, table: pd.DataFrame) -> Bools:
+    """Which lines sit on a spreadsheet row (sheet and row) that ``table`` also holds."""
+    if not ("_sheet_no" in lines and "_sheet_no" in table):
+        return np.zeros(len(lines), dtype=bool)
+    line_key, table_key, size = row_positions(lines, table)
+    held = np.zeros(size, dtype=bool)
+    held[table_key] = True
+    return held[line_key]
 
 
 def forecast_items(rows: pd.DataFrame, contract: Ints, forced: str | None = None) -> Forecasts:
