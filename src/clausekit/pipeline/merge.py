@@ -38,6 +38,7 @@ from clausekit.pipeline.reconcile import (
     newest_only,
     shared_operations,
     sheet_forecasts,
+    take,
 )
 from clausekit.pipeline.validate import Validated
 from clausekit.rules.exits import UNRECOGNISED, ContractRules, contract_family, load_contract_rules
@@ -396,21 +397,27 @@ def _prepare_lines(data: _Inputs) -> None:
     lines["month"] = lines["mois"].astype("string").fillna(start_month)
     lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
     # a contract: its id within the territory, else its participant, operation and start
-    contrat = canonical_ids(lines["contrat_id"])
-    by_id = codes_of([lines["territory"], contrat])
-    by_line = codes_of(
-        [
-            lines["territory"],
-            canonical_ids(lines["participant_id"]),
-            canonical_ids(lines["operation_id"]),
-            lines["date_debut"],
-        ]
-    )
-    lines["contract_key"] = np.where(
-        lines["contrat_id"].notna().to_numpy(dtype=bool),
-        by_id,
-        int(by_id.max(initial=0)) + 1 + by_line,
-    )
+    # (those three coded only for the lines without an id)
+    has_id = lines["contrat_id"].notna().to_numpy(dtype=bool)
+    key = np.zeros(len(lines), dtype=np.int64)
+    if has_id.any():
+        key = codes_of([lines["territory"], canonical_ids(lines["contrat_id"])])
+    without = np.flatnonzero(~has_id)
+    if len(without):
+
+        def part(column: str) -> pd.Series:
+            return lines[column] if len(without) == len(lines) else take(lines[column], without)
+
+        by_line = codes_of(
+            [
+                part("territory"),
+                canonical_ids(part("participant_id")),
+                canonical_ids(part("operation_id")),
+                part("date_debut"),
+            ]
+        )
+        key[without] = int(key.max(initial=0)) + 1 + by_line
+    lines["contract_key"] = key
 
 
 def _keep_newest(data: _Inputs) -> None:

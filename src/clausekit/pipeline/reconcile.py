@@ -269,11 +269,13 @@ def align_zeros(lines: pd.DataFrame, column: str, table: pd.DataFrame, what: str
             table["territory"],
             table[column],
         )
+        if not matched_part.any():
+            return []
         matched = np.zeros(len(lines), dtype=bool)
         matched[others] = matched_part
-        values = lines[column].astype("string").to_numpy(dtype=object)
-        values[others[matched_part]] = part.to_numpy(dtype=object)[matched_part]
-        aligned = pd.Series(values, index=lines.index, dtype="string")
+        aligned = lines[column].astype("string").copy()
+        at = others[matched_part]
+        aligned.iloc[at] = part.to_numpy(dtype=object)[matched_part]  # type: ignore[call-overload]
     if not matched.any():
         return []
     issues = zeros_issues(lines["_file"], matched, lines[column], what)
