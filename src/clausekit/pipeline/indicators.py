@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -150,21 +150,28 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     months = month_range(start, end)
     coded = code_lines(data, _in_period(data.lines, settings, start, end), months)
     ops = operations_table(data, coded, spec, settings)
-    people = _people(data, coded, ops, months, settings, start)
-    counted = _Counted(coded, ops, spec, settings, people)
     worked, worked_hours = _worked(coded, settings)
     # Each table reads the coded lines and writes nothing shared: they are computed two at a
-    # time (numpy, pandas and pyarrow release the GIL in their loops: 2.1 s -> 1.3 s at 1M).
-    steps: dict[str, Callable[[], Any]] = {
-        "totals": lambda: _records(_table(counted, TOTALS))[0],
-        **{b.key: partial(_breakdown, counted, b) for b in BREAKDOWNS},
-        "by_public": lambda: _by_public(people, spec, worked, worked_hours),
-        **{m.key: partial(_monthly_of, counted, m, months) for m in MONTHLY},
-        "exits": lambda: _exits(coded, coded.persons[worked]),
-        "quality": lambda: _quality(data, people, worked),
-    }
+    # time (numpy, pandas and pyarrow release the GIL in their loops: 2.1 s -> 1.3 s at 1M);
+    # those that need nobody's « dont » flags start while the flags are being read.
     with ThreadPoolExecutor(max_workers=TABLE_THREADS) as pool:
-        running = {key: pool.submit(step) for key, step in steps.items()}
+        running: dict[str, Future[Any]] = {
+            "exits": pool.submit(_exits, coded, coded.persons[worked])
+        }
+        for m in MONTHLY:
+            if m.by != "territory":
+                groups = _shared_groups(coded, ops, m)
+                running[m.key] = pool.submit(_monthly, coded, ops, groups, months)
+        people = _people(data, coded, ops, months, settings, start)
+        counted = _Counted(coded, ops, spec, settings, people)
+        steps: dict[str, Callable[[], Any]] = {
+            "totals": lambda: _records(_table(counted, TOTALS))[0],
+            **{b.key: partial(_breakdown, counted, b) for b in BREAKDOWNS},
+            "by_public": lambda: _by_public(people, spec, worked, worked_hours),
+            **{m.key: partial(_monthly_of, counted, m, months) for m in MONTHLY},
+            "quality": lambda: _quality(data, people, worked),
+        }
+        running |= {key: pool.submit(step) for key, step in steps.items() if key not in running}
         body: dict[str, Any] = {key: future.result() for key, future in running.items()}
     body["period"] = {"start": start, "end": end}
     return {key: body[key] for key in FIELDS}
@@ -320,17 +327,10 @@ class _Counted:
 def _groups(counted: _Counted, breakdown: Breakdown) -> Groups:
     """The group of each line (and operation) for ``breakdown``."""
     coded, ops = counted.coded, counted.ops
-    if breakdown.by == "total":
-        return Groups(
-            pd.DataFrame(index=range(1)),
-            np.zeros(len(coded), dtype=np.int64),
-            op_group=np.zeros(len(ops.forecast), dtype=np.int64),
-        )
+    if breakdown.by in ("total", "operation"):
+        return _shared_groups(coded, ops, breakdown)
     if breakdown.by == "territory":
         return counted.people.territory
-    if breakdown.by == "operation":
-        op_group, keys = group_codes(ops.frame[list(breakdown.columns)])
-        return Groups(keys, op_group[coded.op], op_group=op_group)
     if breakdown.by == "clause":
         return clause_groups(coded, ops, counted.spec)
     (name,) = breakdown.columns  # "line"
@@ -340,6 +340,18 @@ def _groups(counted: _Counted, breakdown: Breakdown) -> Groups:
         values, rows = coded.source[name], coded.rows
     group, keys = group_codes(pd.DataFrame({name: values}), rows)
     return Groups(keys, group)
+
+
+def _shared_groups(coded: Lines, ops: Operations, breakdown: Breakdown) -> Groups:
+    """The groups of a breakdown by nothing ("total") or by columns of the operations."""
+    if breakdown.by == "total":
+        return Groups(
+            pd.DataFrame(index=range(1)),
+            np.zeros(len(coded), dtype=np.int64),
+            op_group=np.zeros(len(ops.forecast), dtype=np.int64),
+        )
+    op_group, keys = group_codes(ops.frame[list(breakdown.columns)])
+    return Groups(keys, op_group[coded.op], op_group=op_group)
 
 
 def _flags_of(counted: _Counted, breakdown: Breakdown) -> Callable[[Ints, Ints], Flags]:
