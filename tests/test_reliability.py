@@ -7,6 +7,8 @@ mishandled is rebuilt here, small and synthetic, in tmp_path."""
 from __future__ import annotations
 
 import codecs
+import os
+import pickle
 import re
 import struct
 import time
@@ -934,3 +936,38 @@ def test_only_files_of_the_same_size_are_compared_for_copies(tmp_path: Path) -> 
     kept = _drop_identical(sources, issues)
     assert [s.display for s in kept] == ["export.csv", "autre.csv", "long.csv"]
     assert [(i.code, i.file) for i in issues] == [("FILE_DUPLICATE", "export (1).csv")]
+
+
+def test_sheets_cross_the_pipe_out_of_band_and_a_cut_message_is_a_crash() -> None:
+    """The Arrow buffers of the sheets go raw through the pipe after a small header: they come
+    back equal; a child that dies halfway is EOFError (« crashed »), one that stalls is a
+    time-out at the deadline, never a wait without end."""
+    import multiprocessing as mp
+
+    import pyarrow as pa
+
+    from clausekit.pipeline import worker
+
+    if not worker.RAW_PIPE:
+        pytest.skip("Windows: the pipe carries whole messages")
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(["Lens", None, "Artois"]), pa.array([1.5, 2.0, None])], names=["t", "h"]
+    )
+    parent, child = mp.Pipe(duplex=False)
+    worker.send(child, ("ok", batch))
+    status, back = worker.receive(parent, time.monotonic() + 5)
+    assert status == "ok" and back.equals(batch)
+
+    parent, child = mp.Pipe(duplex=False)
+    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100]))
+    os.write(child.fileno(), b"0123456789")  # 10 of the 100 bytes announced, then gone
+    child.close()
+    with pytest.raises(EOFError):
+        worker.receive(parent, time.monotonic() + 5)
+
+    parent, child = mp.Pipe(duplex=False)
+    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100]))
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        worker.receive(parent, started + 0.3)
+    assert time.monotonic() - started < 3

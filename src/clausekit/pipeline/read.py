@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clausekit.errors import Issue, make_issue
-from clausekit.pipeline.worker import read_workbook, reader_context
+from clausekit.pipeline.worker import read_workbook, reader_context, receive
 from clausekit.preflight import Limits, Preflight, is_lock_file, preflight, sniff_format
 from clausekit.preflight.sniff import SPREADSHEET_SUFFIXES
 
@@ -127,12 +127,14 @@ def _start(source: Source, limits: ReadLimits) -> _Job:
 
 
 def _finish(job: _Job, limits: ReadLimits) -> tuple[str, Any]:
-    remaining = max(0.0, limits.seconds - (time.monotonic() - job.started))
+    deadline = job.started + limits.seconds
     try:
-        if job.conn.poll(remaining):
-            result: tuple[str, Any] = job.conn.recv()
+        if job.conn.poll(max(0.0, deadline - time.monotonic())):
+            result: tuple[str, Any] = receive(job.conn, deadline)
         else:
             result = ("timeout", None)
+    except TimeoutError:
+        result = ("timeout", None)
     except (EOFError, OSError):  # the child died (memory cap, signal): not a time-out
         result = ("crashed", None)
     finally:
