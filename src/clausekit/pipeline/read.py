@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clausekit.errors import Issue, make_issue
-from clausekit.pipeline.worker import read_workbook, reader_context, receive
+from clausekit.pipeline.worker import (
+    read_workbook,
+    reader_context,
+    receive,
+    start_reader_server,
+)
 from clausekit.preflight import Limits, Preflight, is_lock_file, preflight, sniff_format
 from clausekit.preflight.sniff import SPREADSHEET_SUFFIXES
 
@@ -164,6 +169,8 @@ class _Readers:
         self.limits = limits
         self.workers = workers
         self.failure: BaseException | None = None
+        if sources:
+            start_reader_server()
         # Starting the first readers waits for the fork server's own start-up: done in a
         # thread, so the caller goes on (loading modules) meanwhile.
         self.starting = threading.Thread(target=self._first, daemon=True)

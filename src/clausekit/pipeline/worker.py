@@ -46,6 +46,28 @@ def reader_context() -> Any:
     return _CONTEXT
 
 
+def start_reader_server() -> None:
+    """Start the fork server now, deaf to Ctrl-C: a Python that is still starting (its
+    ``site``) when Ctrl-C reaches the whole process group prints a traceback on the user's
+    terminal. Ctrl-C is blocked while the server is spawned, as the resource tracker does
+    (bpo-33613): the server and every reader inherit the blocked signal, and the run itself
+    stops them (:func:`shutdown`); a Ctrl-C of those few milliseconds reaches the run as soon
+    as it is unblocked. Call from the main thread."""
+    context = reader_context()
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    blocking = hasattr(signal, "pthread_sigmask")
+    if blocking:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        forkserver.ensure_running()  # and its resource tracker
+    finally:
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def memory_cap_available() -> bool:
     """True where the readers' memory can be capped by the system (``resource``: not Windows)."""
     try:
