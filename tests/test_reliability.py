@@ -703,11 +703,14 @@ def left_after_exit(pgid: int, seconds: float = 5.0) -> list[int]:
 
 
 def _zombie(pid: int) -> bool:
+    """Dead or dying: a zombie, or a process tearing itself down (a killed reader releasing
+    its memory: its command line, read from its address space, is already empty)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return True  # gone meanwhile
-    return stat[stat.rindex(")") + 2 :].split()[0] == "Z"
+    return stat[stat.rindex(")") + 2 :].split()[0] in ("Z", "X") or not cmdline
 
 
 def clausekit_process(*args: str, **kwargs: object) -> object:

@@ -50,19 +50,22 @@ def start_reader_server() -> None:
     """Start the fork server now, deaf to Ctrl-C: a Python that is still starting (its
     ``site``) when Ctrl-C reaches the whole process group prints a traceback on the user's
     terminal. Ctrl-C is blocked while the server is spawned, as the resource tracker does
-    (bpo-33613): the server and every reader inherit the blocked signal, and the run itself
-    stops them (:func:`shutdown`); a Ctrl-C of those few milliseconds reaches the run as soon
-    as it is unblocked. Call from the main thread."""
+    (bpo-33613): the server inherits the blocked signal (and then ignores it); each reader
+    unblocks it with its default action, to end without a word; a Ctrl-C of those few
+    milliseconds reaches the run as soon as it is unblocked. Call from the main thread."""
     context = reader_context()
     if context.get_start_method() != "forkserver":
         return
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
+    # the tracker first: it blocks and then unblocks Ctrl-C around its own start, which
+    # would unblock it here too if it were started inside the block below
+    resource_tracker.ensure_running()
     blocking = hasattr(signal, "pthread_sigmask")
     if blocking:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        forkserver.ensure_running()  # and its resource tracker
+        forkserver.ensure_running()
     finally:
         if blocking:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -271,6 +274,9 @@ def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -
     ``(name, visible, arrow batch, first column)``, ``("encrypted", None)`` or
     ``("error", reason)`` (a French reason).
     """
+    if hasattr(signal, "pthread_sigmask"):  # blocked since the fork server started
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a reader without a word
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     capped = _confine(memory_mb)
     found: dict[str, Preflight] = {}
 
