@@ -6,11 +6,16 @@ plan a run, and start reading the files, before the heavy modules are loaded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clausekit.rules.settings import Settings
+
+# The cores a run uses at most: two readers at once, then two threads in the merge and in the
+# indicators (more readers would compete for memory with the main process on a small PC).
+CORES = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)

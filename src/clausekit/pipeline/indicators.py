@@ -13,7 +13,6 @@ the report is one grouping of them, described as data in :data:`BREAKDOWNS` (and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from clausekit.options import CORES
 from clausekit.pipeline.counting import (
     AGE_PUBLIC,
     Bools,
@@ -154,7 +154,7 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
     # Each table reads the coded lines and writes nothing shared: they are computed two at a
     # time (numpy, pandas and pyarrow release the GIL in their loops: 2.1 s -> 1.3 s at 1M);
     # those that need nobody's « dont » flags start while the flags are being read.
-    with ThreadPoolExecutor(max_workers=TABLE_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=CORES) as pool:
         running: dict[str, Future[Any]] = {
             "exits": pool.submit(_exits, coded, coded.persons[worked])
         }
@@ -175,9 +175,6 @@ def compute(data: Dataset, spec: Spec, settings: Settings) -> dict[str, Any]:
         body: dict[str, Any] = {key: future.result() for key, future in running.items()}
     body["period"] = {"start": start, "end": end}
     return {key: body[key] for key in FIELDS}
-
-
-TABLE_THREADS = max(1, min(2, os.cpu_count() or 1))  # like the readers: two cores at most
 
 
 def _breakdown(counted: _Counted, breakdown: Breakdown) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ identifies a person.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from clausekit.errors import Issue, make_issue
+from clausekit.options import CORES
 from clausekit.parse import normalise_text
 from clausekit.pipeline.exportdate import ExportDate, export_date
 from clausekit.pipeline.plausible import age_on as age_on  # indicators' ages
@@ -316,7 +316,7 @@ def _in_two_threads(
         ranks=data.ranks,
     )
     start = len(data.issues)
-    with ThreadPoolExecutor(max_workers=MERGE_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=CORES) as pool:
         made = pool.submit(_forecasts_and_operations, side, forecast_level)
         _keep_newest(data)
         data.issues += check_birth_dates(data.parts, data.lines, validated)
@@ -332,7 +332,6 @@ def _in_two_threads(
     return forecasts, operations, (people, people_by_territory, duplicates), lines
 
 
-MERGE_THREADS = max(1, min(2, os.cpu_count() or 1))  # like the readers: two cores at most
 # what the forecast levels read of the hours lines: each operation row's contract
 FORECAST_LINE_COLUMNS = ("_sheet_no", "_file", "_sheet", "_row", "contract_key")
 

@@ -14,7 +14,6 @@ import codecs
 import csv
 import hashlib
 import io
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clausekit.errors import Issue, make_issue
+from clausekit.options import CORES
 from clausekit.pipeline.worker import (
     read_workbook,
     reader_context,
@@ -304,7 +304,7 @@ def read_files(
     result is given as soon as it is read (``FileRead.order`` restores the run's order).
     ``on_file`` is called with each file's name once it is read (progress display)."""
     limits = limits or ReadLimits()
-    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    workers = workers or CORES
     sources, issues = discover(paths, territory_of)
     sources = _drop_identical(sources, issues)
     csv_files = [s for s in sources if sniff_format(s.path) == "csv"]

@@ -229,9 +229,12 @@ class OutOfBand:
 
 def send(conn: Connection, message: Any) -> None:
     """Send ``message`` to the parent (:func:`receive` reads it)."""
+    if not RAW_PIPE:
+        conn.send(message)
+        return
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
-    if not RAW_PIPE or not buffers:
+    if not buffers:  # a small message, as it is
         conn.send(message)
         return
     views = [buffer.raw() for buffer in buffers]
