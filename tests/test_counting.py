@@ -368,3 +368,43 @@ def test_far_future_birth_date_with_people_only_in_contracts(exports: Path):
     assert report["totals"]["hours_realised"] == 10.5
     assert report["totals"]["participants_brsa"] == 1
     assert report["quality"]["participants_status_unknown"] == 1  # P9
+
+
+def test_age_reference_is_each_persons_first_worked_start_else_first_month() -> None:
+    """The date an age is read on, person by person, worked out by hand: the earliest start
+    of a line with hours (a line without hours or without a start does not count), else the
+    first month with hours; nothing for a person with no hours at all."""
+    import numpy as np
+    import pandas as pd
+
+    from clausekit.pipeline.counting import Lines, _age_reference
+
+    months = ["2025-01", "2025-02", "2025-03"]
+    # person 0: starts 2025-02-10 and 2025-01-20 (with hours), 2024-12-01 (no hours)
+    # person 1: no start on its lines, hours in March then February -> 2025-02-01
+    # person 2: one line, no hours -> none; person 3: a start without a month -> that start
+    person = np.array([0, 0, 0, 1, 1, 2, 3])
+    hours = np.array([5.0, 3.0, 0.0, 2.0, 4.0, 0.0, 1.0])
+    month = np.array([1, 0, 0, 2, 1, 0, -1])
+    starts = pd.to_datetime(
+        ["2025-02-10", "2025-01-20", "2024-12-01", None, None, "2025-01-05", "2024-11-30"]
+    ).astype("datetime64[s]")
+    n = len(person)
+    coded = Lines(
+        hours=hours,
+        person=person,
+        persons=pd.Index(["a", "b", "c", "d"]),
+        contract=np.zeros(n, dtype=np.int64),
+        company=np.zeros(n, dtype=np.int64),
+        op=np.zeros(n, dtype=np.int64),
+        month=month,
+        source=pd.DataFrame({"date_debut": starts}),
+        rows=np.arange(n),
+    )
+    reference = _age_reference(4, person, coded, months, Settings(), None)
+    assert [None if pd.isna(d) else str(pd.Timestamp(d).date()) for d in reference] == [
+        "2025-01-20",
+        "2025-02-01",
+        None,
+        "2024-11-30",
+    ]

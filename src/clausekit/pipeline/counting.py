@@ -319,14 +319,28 @@ def _age_reference(
     if settings.age_reference == "period_start" and start:
         return pd.Series(pd.Timestamp(start + "-01"), index=range(n))
     worked = coded.hours > 0
+    starts = np.asarray(coded.column("date_debut")[worked], dtype="datetime64[s]")
+    # the earliest start of each unit's worked lines (NaT: none dated)
+    reference = _earliest(starts, unit[worked], n)
+    # else the first month it worked
     dated = worked & (coded.month >= 0)
-    first_month = pd.Series(coded.month[dated]).groupby(unit[dated]).min()
-    starts = coded.column("date_debut")[worked]
-    first_start = pd.Series(starts).groupby(unit[worked]).min()
-    month_starts = pd.to_datetime(pd.Series(months, dtype=object) + "-01")
-    by_month = pd.Series(month_starts.to_numpy()[first_month.to_numpy()], index=first_month.index)
-    reference = first_start.reindex(range(n)).combine_first(by_month.reindex(range(n)))
-    return reference.reset_index(drop=True)
+    first_month = np.full(n, len(months), dtype=np.int64)
+    np.minimum.at(first_month, unit[dated], coded.month[dated])
+    month_starts = np.array([m + "-01" for m in months], dtype="datetime64[s]")
+    by_month = np.isnat(reference) & (first_month < len(months))
+    reference[by_month] = month_starts[first_month[by_month]]
+    return pd.Series(reference)
+
+
+def _earliest(dates: npt.NDArray[np.datetime64], unit: Ints, n: int) -> npt.NDArray[np.datetime64]:
+    """The earliest of ``dates`` (missing ones left out) of each of the ``n`` units."""
+    latest = np.iinfo(np.int64).max
+    earliest = np.full(n, latest, dtype=np.int64)
+    present = ~np.isnat(dates)
+    np.minimum.at(earliest, unit[present], dates[present].view(np.int64))
+    out = earliest.view("datetime64[s]").copy()
+    out[earliest == latest] = np.datetime64("NaT")
+    return out
 
 
 # --------------------------------------------------------------------------- tables

@@ -35,6 +35,7 @@ from clausekit.pipeline.reconcile import (
     distinct_rows,
     export_ranks,
     first_of_each,
+    line_people,
     newest_only,
     shared_operations,
     sheet_forecasts,
@@ -184,26 +185,6 @@ def _company_codes(lines: pd.DataFrame) -> npt.NDArray[np.int64]:
     return np.where(siret >= 0, by_siret, by_name).astype(np.int64)
 
 
-def _line_people(
-    lines: pd.DataFrame, parts: pd.DataFrame
-) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
-    """The person key of each hours line, from the participants sheet of its territory (the
-    first row of its participant id), and which lines have no such participant."""
-    both = [
-        pd.concat([parts[c].astype("string"), lines[c].astype("string")], ignore_index=True)
-        for c in ("territory", "participant_id")
-    ]
-    pair = codes_of(both)
-    part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
-    first_row = np.full(int(pair.max(initial=-1)) + 1, -1, dtype=np.int64)
-    distinct, first = np.unique(part_pair, return_index=True)
-    first_row[distinct] = first
-    row = first_row[line_pair]
-    unknown = row < 0
-    keys = pa.array(parts["person_key"].astype("string").array).take(pa.array(row, mask=unknown))
-    return pd.Series(pd.arrays.ArrowExtensionArray(keys), index=lines.index), unknown
-
-
 LINE_FILL = (
     "contrat_id",
     "operation_id",
@@ -271,10 +252,11 @@ def merge(
     _assign_territories(data, territories)
     _align_zeros(data)
     _prepare_lines(data)
-    forecasts, operations, (people, people_by_territory, duplicates), lines = _in_two_threads(
+    made = _in_two_threads(
         data, validated, spec, secret, contract_rules, non_work_pattern, forecast_level
     )
-    missing = pd.Index(lines["person_key"].unique()).difference(people.index)
+    forecasts, operations, (people, people_by_territory, duplicates), (lines, line_keys) = made
+    missing = line_keys.difference(people.index)
     people = _add_unlisted(people, missing, spec)
     _report_superseded(data, read_files)
     # only what the indicators use: names never leave this function, and a narrow frame
@@ -295,6 +277,9 @@ def merge(
     )
 
 
+_PeopleTables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]  # people, by territory, dups
+
+
 def _in_two_threads(
     data: _Inputs,
     validated: list[Validated],
@@ -303,7 +288,7 @@ def _in_two_threads(
     contract_rules: ContractRules | None,
     non_work_pattern: str | None,
     forecast_level: str,
-) -> tuple[Forecasts, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], pd.DataFrame]:
+) -> tuple[Forecasts, pd.DataFrame, _PeopleTables, tuple[pd.DataFrame, pd.Index]]:
     """The forecasts and operations, the people and the lines, from the prepared inputs."""
     # The operations (forecast level of each sheet, read before any line is set aside) need
     # nothing of the people: made in a second thread, on their own tables, while this one
@@ -323,13 +308,13 @@ def _in_two_threads(
         data.issues += check_month_hours(data.lines, validated)
         people, people_by_territory, duplicates = _people(data, spec, secret)
         before_lines = len(data.issues) - start
-        lines = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
+        lines, line_keys = _finish_lines(data, people, spec, contract_rules, non_work_pattern)
         forecasts, operations = made.result()
     own, cut = data.issues[start:], before_lines
     data.issues[start:] = [*forecasts.issues, *own[:cut], *side.issues, *own[cut:]]
     data.ops_rows = side.ops_rows
     data.superseded.absorb(side.superseded)
-    return forecasts, operations, (people, people_by_territory, duplicates), lines
+    return forecasts, operations, (people, people_by_territory, duplicates), (lines, line_keys)
 
 
 # what the forecast levels read of the hours lines: each operation row's contract
@@ -547,11 +532,13 @@ def _finish_lines(
     spec: Spec,
     contract_rules: ContractRules | None,
     non_work_pattern: str | None,
-) -> pd.DataFrame:
-    """Person key, contract family, work or not and company code of each line."""
+) -> tuple[pd.DataFrame, pd.Index]:
+    """Person key, contract family, work or not and company code of each line; and the
+    distinct person keys of the lines."""
     lines, parts = data.lines, data.parts
+    first_lines = None
     if len(parts):
-        person_key, unknown = _line_people(lines, parts)
+        person_key, unknown, first_lines = line_people(lines, parts)
     else:
         person_key = pd.Series(pd.NA, index=lines.index, dtype="string")
         unknown = np.ones(len(lines), dtype=bool)
@@ -577,7 +564,8 @@ def _finish_lines(
     )
     lines["work"] = np.append(work, UNRECOGNISED not in rules.non_work_families)[kinds]
     lines["company"] = _company_codes(lines)
-    return lines
+    keys = lines["person_key"] if first_lines is None else take(lines["person_key"], first_lines)
+    return lines, pd.Index(keys.unique())
 
 
 def _add_unlisted(people: pd.DataFrame, missing: pd.Index, spec: Spec) -> pd.DataFrame:

@@ -210,6 +210,28 @@ def export_ranks(dates: dict[str, ExportDate]) -> dict[str, int]:
 # --------------------------------------------------------------------------- ids and zeros
 
 
+def line_people(
+    lines: pd.DataFrame, parts: pd.DataFrame
+) -> tuple[pd.Series, npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The person key of each hours line, from the participants sheet of its territory (the
+    first row of its participant id), which lines have no such participant, and the first
+    line of each (territory, participant id): the key of a line is the key of its pair."""
+    both = [
+        pd.concat([parts[c].astype("string"), lines[c].astype("string")], ignore_index=True)
+        for c in ("territory", "participant_id")
+    ]
+    pair = codes_of(both)
+    part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
+    first_row = np.full(int(pair.max(initial=-1)) + 1, -1, dtype=np.int64)
+    distinct, first = np.unique(part_pair, return_index=True)
+    first_row[distinct] = first
+    row = first_row[line_pair]
+    unknown = row < 0
+    keys = pa.array(parts["person_key"].astype("string").array).take(pa.array(row, mask=unknown))
+    _, first_lines = np.unique(line_pair, return_index=True)
+    return pd.Series(pd.arrays.ArrowExtensionArray(keys), index=lines.index), unknown, first_lines
+
+
 def align_ids(
     territory: pd.Series,
     ids: pd.Series,
