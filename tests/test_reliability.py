@@ -941,36 +941,59 @@ def test_only_files_of_the_same_size_are_compared_for_copies(tmp_path: Path) -> 
     assert [(i.code, i.file) for i in issues] == [("FILE_DUPLICATE", "export (1).csv")]
 
 
-def test_sheets_cross_the_pipe_out_of_band_and_a_cut_message_is_a_crash() -> None:
-    """The Arrow buffers of the sheets go raw through the pipe after a small header: they come
-    back equal; a child that dies halfway is EOFError (« crashed »), one that stalls is a
-    time-out at the deadline, never a wait without end."""
+@pytest.mark.parametrize("shared", [False, True], ids=["raw-pipe", "memory-file"])
+def test_sheets_cross_out_of_band_and_a_cut_message_is_a_crash(shared: bool) -> None:
+    """The Arrow buffers of the sheets go raw through the pipe after a small header, or (Linux)
+    in a memory file whose descriptor follows on the socket: they come back equal; a child
+    that dies halfway is EOFError (« crashed »), one that stalls is a time-out at the
+    deadline, never a wait without end."""
     import multiprocessing as mp
 
     import pyarrow as pa
 
     from clausekit.pipeline import worker
 
-    if not worker.RAW_PIPE:
-        pytest.skip("Windows: the pipe carries whole messages")
+    if not worker.RAW_PIPE or (shared and not worker.SHARED_FILE):
+        pytest.skip("Windows: the pipe carries whole messages; memory files: Linux only")
     batch = pa.RecordBatch.from_arrays(
         [pa.array(["Lens", None, "Artois"]), pa.array([1.5, 2.0, None])], names=["t", "h"]
     )
-    parent, child = mp.Pipe(duplex=False)
-    worker.send(child, ("ok", batch))
+    parent, child = mp.Pipe(duplex=shared)
+    worker.send(child, ("ok", batch), shared=shared)
     status, back = worker.receive(parent, time.monotonic() + 5)
     assert status == "ok" and back.equals(batch)
 
-    parent, child = mp.Pipe(duplex=False)
-    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100]))
-    os.write(child.fileno(), b"0123456789")  # 10 of the 100 bytes announced, then gone
-    child.close()
+    parent, child = mp.Pipe(duplex=shared)
+    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100], shared=shared))
+    if not shared:
+        os.write(child.fileno(), b"0123456789")  # 10 of the 100 bytes announced, then gone
+    child.close()  # (memory file: its descriptor never sent)
     with pytest.raises(EOFError):
         worker.receive(parent, time.monotonic() + 5)
 
-    parent, child = mp.Pipe(duplex=False)
-    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100]))
+    parent, child = mp.Pipe(duplex=shared)
+    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100], shared=shared))
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         worker.receive(parent, started + 0.3)
     assert time.monotonic() - started < 3
+
+
+def test_a_memory_file_shorter_than_announced_is_a_crash() -> None:
+    """A memory file that holds less than its header announces (a child stopped while
+    writing it) is read as a crash, not as sheets cut short."""
+    import multiprocessing as mp
+    from multiprocessing import reduction
+
+    from clausekit.pipeline import worker
+
+    if not worker.SHARED_FILE:
+        pytest.skip("memory files: Linux only")
+    parent, child = mp.Pipe(duplex=True)
+    fd = os.memfd_create("test")
+    os.write(fd, b"0123456789")
+    child.send(worker.OutOfBand(pickle.dumps("x", protocol=5), [100], shared=True))
+    reduction.send_handle(child, fd, os.getpid())
+    os.close(fd)
+    with pytest.raises(EOFError):
+        worker.receive(parent, time.monotonic() + 5)

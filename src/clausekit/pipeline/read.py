@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from clausekit.errors import Issue, make_issue
 from clausekit.options import CORES
 from clausekit.pipeline.worker import (
+    pipe,
     read_workbook,
     reader_context,
     receive,
@@ -120,7 +121,7 @@ class _Job:
 
 
 def _start(source: Source, limits: ReadLimits) -> _Job:
-    parent, child = reader_context().Pipe(duplex=False)
+    parent, child = pipe()
     proc = reader_context().Process(
         target=read_workbook,
         args=(child, str(source.path), limits.memory_mb, limits.safety),

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
+import mmap
 import multiprocessing as mp
 import os
 import pickle
 import posixpath
 import re
 import signal
+import sys
 import threading
 import time
 import zipfile
 from dataclasses import dataclass
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -213,22 +217,36 @@ def _parse_or_repair(content: bytes) -> tuple[bytes, list[tuple[str, bool, Any, 
 
 
 # Where the pipe is a file descriptor (not Windows), the sheets' Arrow buffers (~230 MB of
-# text for 500 000 rows of 21 columns) go straight through it, out of band: Connection.recv
-# gathers a message in ever-reallocated byte strings (1.2 to 1.4 s of CPU for those 230 MB);
-# read into buffers of their final size, 0.3 s.
+# text for 500 000 rows of 21 columns) do not go through pickle: Connection.recv gathers a
+# message in ever-reallocated byte strings (1.2 to 1.4 s of CPU for those 230 MB). On Linux
+# they are written once into an anonymous memory file (memfd, never on disk, gone with the
+# last process that holds it) whose descriptor crosses the socket: the parent maps it, so
+# the pages the child filled are read in place, without a second copy or fresh pages to
+# zero. Elsewhere they follow on the pipe, raw, read into buffers of their final size.
 RAW_PIPE = os.name == "posix"
+SHARED_FILE = RAW_PIPE and hasattr(os, "memfd_create") and sys.platform.startswith("linux")
+
+
+def pipe() -> tuple[Connection, Connection]:
+    """(parent's end, child's end) of a reader's connection: a socket pair where the memory
+    file's descriptor is passed on it, else a one-way pipe."""
+    parent, child = reader_context().Pipe(duplex=SHARED_FILE)
+    return parent, child
 
 
 @dataclass(frozen=True)
 class OutOfBand:
-    """A message whose buffers follow it on the pipe, raw, in this order and of these sizes."""
+    """A message whose buffers follow it, in this order and of these sizes: raw on the pipe,
+    or (``shared``) in a memory file whose descriptor follows on the socket."""
 
     pickled: bytes
     sizes: list[int]
+    shared: bool = False
 
 
-def send(conn: Connection, message: Any) -> None:
-    """Send ``message`` to the parent (:func:`receive` reads it)."""
+def send(conn: Connection, message: Any, *, shared: bool | None = None) -> None:
+    """Send ``message`` to the parent (:func:`receive` reads it); ``shared``: through a memory
+    file (default: where the system has them)."""
     if not RAW_PIPE:
         conn.send(message)
         return
@@ -238,8 +256,21 @@ def send(conn: Connection, message: Any) -> None:
         conn.send(message)
         return
     views = [buffer.raw() for buffer in buffers]
-    conn.send(OutOfBand(head, [view.nbytes for view in views]))
-    fd = conn.fileno()
+    sizes = [view.nbytes for view in views]
+    if SHARED_FILE if shared is None else shared:
+        fd = os.memfd_create("clausekit-feuilles", os.MFD_CLOEXEC)
+        try:
+            _write_all(fd, views)
+            conn.send(OutOfBand(head, sizes, shared=True))
+            reduction.send_handle(conn, fd, os.getppid())
+        finally:
+            os.close(fd)
+        return
+    conn.send(OutOfBand(head, sizes))
+    _write_all(conn.fileno(), views)
+
+
+def _write_all(fd: int, views: list[memoryview]) -> None:
     for view in views:
         while view.nbytes:
             view = view[os.write(fd, view) :]
@@ -251,6 +282,8 @@ def receive(conn: Connection, deadline: float) -> Any:
     message = conn.recv()
     if not isinstance(message, OutOfBand):
         return message
+    if message.shared:
+        return pickle.loads(message.pickled, buffers=_mapped(conn, message.sizes, deadline))
     buffers = []
     for size in message.sizes:
         buffer = bytearray(size)
@@ -264,6 +297,27 @@ def receive(conn: Connection, deadline: float) -> Any:
             done += read
         buffers.append(buffer)
     return pickle.loads(message.pickled, buffers=buffers)
+
+
+def _mapped(conn: Connection, sizes: list[int], deadline: float) -> list[memoryview]:
+    """The buffers of a memory file whose descriptor comes on ``conn``, mapped read-only (its
+    pages mapped at once: one system call instead of a fault per page)."""
+    if not conn.poll(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError
+    try:
+        fd = reduction.recv_handle(conn)
+    except (RuntimeError, OSError) as exc:  # a message without descriptor: the child died
+        raise EOFError from exc
+    try:
+        total = sum(sizes)
+        if os.fstat(fd).st_size < total:
+            raise EOFError  # the child died while writing
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+        whole = memoryview(mmap.mmap(fd, total, flags=flags, prot=mmap.PROT_READ)) if total else b""
+    finally:
+        os.close(fd)
+    ends = list(itertools.accumulate(sizes))
+    return [memoryview(whole)[end - size : end] for end, size in zip(ends, sizes, strict=True)]
 
 
 def read_workbook(conn: Connection, path: str, memory_mb: int, limits: Limits) -> None:
