@@ -33,6 +33,7 @@ from clausekit.cli import app
 from clausekit.consolidate import CheckResult, check, consolidate
 from clausekit.errors import InputError, Issue, OutputError
 from clausekit.pipeline.read import ReadLimits
+from clausekit.preflight import Limits
 
 from .conftest import CONTRACT_HEADER, OPERATION_HEADER, PARTICIPANT_HEADER, territory_workbook
 
@@ -578,6 +579,11 @@ def test_internal_error_gives_exit_4_without_traceback(
         raise RuntimeError("bogue /etc/passwd")
 
     monkeypatch.setattr(clausekit.consolidate, "check", boom)
+    # main() keeps pandera from importing hypothesis (an entry of None in sys.modules): undone
+    # after the test, or the tests run after it could not import hypothesis
+    monkeypatch.setitem(sys.modules, "hypothesis", sys.modules.get("hypothesis"))
+    if sys.modules["hypothesis"] is None:
+        monkeypatch.delitem(sys.modules, "hypothesis")
     monkeypatch.setattr(sys, "argv", ["clausekit", "validate", str(tmp_path)])
     with pytest.raises(SystemExit) as exc:
         clausekit.cli.main()
@@ -775,3 +781,61 @@ def test_strict_stops_on_an_unreadable_file(tmp_path: Path) -> None:
     assert strict.exit_code == 3
     assert "1 fichier(s) illisible(s) ; aucun rapport écrit" in strict.output
     assert not (tmp_path / "b").exists()
+
+
+# --------------------------------------------------------------------------- parsed range
+
+
+def test_a_formatted_empty_cell_far_away_no_longer_refuses_the_file(tmp_path: Path) -> None:
+    """A border drawn on XFD1048576 writes an empty formatted cell there; calamine skips cells
+    without a value, so it allocates nothing for it. Where the reader's memory is capped, the
+    range checked is the parsed one: the file is read as it is. Where it is not (Windows),
+    the check before the parse still counts every cell reference and refuses it."""
+    from clausekit.pipeline.worker import memory_cap_available
+    from clausekit.preflight import preflight
+
+    if not memory_cap_available():
+        pytest.skip("no memory cap here: the range is checked before the parse")
+    base = build_good_territory(tmp_path / "base")
+    far = patched(
+        base,
+        tmp_path / "in" / "bordure.xlsx",
+        {SHEET1: before_sheet_data_end(b'<row r="1048576"><c r="XFD1048576" s="0"/></row>')},
+    )
+    result = check([far])
+    assert [i.code for i in result.issues if i.severity == "error"] == []
+    assert sorted((s["sheet"], s["rows_accepted"]) for s in result.sources) == [
+        ("Contrats", 1),
+        ("Opérations", 1),
+        ("Participants", 1),
+    ]
+    assert dict(preflight(far).fatal[0].params)["reason"] == "plage démesurée (XFD1048576)"
+
+
+@pytest.mark.parametrize(
+    ("max_cells", "refused"), [(119, "plage démesurée (D30)"), (120, None)], ids=["over", "at"]
+)
+def test_a_sheet_parsed_larger_than_the_limit_is_refused_at_its_last_cell(
+    tmp_path: Path, max_cells: int, refused: str | None
+) -> None:
+    """Values in A1:D30 make a parsed range of 4 x 30 = 120 cells: one more than the limit
+    refuses the file, naming D30 as the check before the parse would; exactly the limit
+    passes."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Contrats"
+    for row in range(1, 31):
+        for col in range(1, 5):
+            sheet.cell(row, col, f"v{row}-{col}")
+    path = tmp_path / "grand.xlsx"
+    workbook.save(path)
+    limits = ReadLimits(safety=Limits(max_cells=max_cells))
+    result = check([path], limits=limits)
+    hostile = [i for i in result.issues if i.code == "FILE_HOSTILE"]
+    if refused is None:
+        assert hostile == []
+    else:
+        assert [(i.sheet, dict(i.params)["reason"]) for i in hostile] == [("Contrats", refused)]
+        assert str(path) in result.unreadable

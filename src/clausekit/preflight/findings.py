@@ -32,6 +32,10 @@ class Limits:
     # also refuse a huge declared <dimension ref=...>: off, the cells themselves are scanned
     # and calamine does not allocate from the declaration (a bogus A1:XFD1048576 is common)
     check_dimension: bool = False
+    # the used range of each xlsx sheet from its cells' references, before the parse; off
+    # where the parser's memory is capped (not Windows): the parsed range is checked
+    # instead, which only cells holding a value make (calamine skips formatted empty cells)
+    scan_area: bool = True
     max_issues: int = 1_000  # located issues kept per file (the rest are only counted)
 
 

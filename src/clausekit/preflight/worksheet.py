@@ -4,7 +4,9 @@ A single cell at ``XFD1048576`` makes naive readers allocate the whole rectangle
 used range is checked as the sheet streams by. A few C-level searches prove that a segment
 holds only canonical cells within bounds, without a Python object per cell
 (:meth:`_SheetScan.bounded_area`); other segments are read cell by cell. When the quick scan
-cannot decide, :func:`scan_sheet` scans the sheet again, exactly.
+cannot decide, :func:`scan_sheet` scans the sheet again, exactly. With
+``Limits.scan_area`` off (a reader whose memory is capped checks the parsed range instead), the
+range is not looked for at all.
 """
 
 from __future__ import annotations
@@ -167,9 +169,10 @@ class _SheetScan(XmlScan):
         if not self.in_data:
             self.check_dimension(segment)
             self.in_data = b"sheetData" in segment
-        if not (self.fast and self.bounded_area(segment)):
-            self.exact_area(segment)
-        self.check_area()
+        if self.limits.scan_area:
+            if not (self.fast and self.bounded_area(segment)):
+                self.exact_area(segment)
+            self.check_area()
         prefix = self.prefix or b""
         cell_open = b"<" + prefix + b":c" if prefix else b"<c"
         if self.has_findings(segment, prefix) or self.has_findings(self.tail, prefix):
