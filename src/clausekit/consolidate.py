@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from clausekit.errors import (
     make_issue,
     output_error,
 )
-from clausekit.options import InputOptions, RunOptions
+from clausekit.options import CORES, InputOptions, RunOptions
 from clausekit.output.masking import deidentify, mask_report
 from clausekit.output.textfiles import write_csv
 from clausekit.output.views import TEAM_ANNEX, public_views, rejects_frame, team_views, views
@@ -29,7 +30,7 @@ from clausekit.output.writers import Rendered, output_set, write_document, write
 from clausekit.output.xlsx import write_xlsx
 from clausekit.pipeline.indicators import compute
 from clausekit.pipeline.merge import Dataset, merge
-from clausekit.pipeline.read import FileRead, Reading, ReadLimits, start_reading
+from clausekit.pipeline.read import FileRead, RawSheet, Reading, ReadLimits, start_reading
 from clausekit.pipeline.recognise import recognise
 from clausekit.pipeline.validate import Validated, validate
 from clausekit.rules.schemas import Spec, load_spec
@@ -133,24 +134,28 @@ def check(
     if reading is None:
         reading = start_reading(paths, limits, inputs)
     done: list[tuple[FileRead, list[Validated], list[Issue]]] = []
-    for file in reading.results:
-        validated: list[Validated] = []
-        found: list[Issue] = []
-        for raw in file.sheets:
-            rec = recognise(raw, spec, inputs.columns_for(raw.source.territory_hint))
-            if rec is None:
-                continue
-            if not rec.kinds:
-                found.extend(rec.issues)
-                continue
-            v = validate(rec, spec)
-            rec.release()
-            validated.append(v)
-            found.extend(v.issues)
-        if not validated and not file.unreadable:
-            found.append(no_table(file))
-        file.sheets = []  # the raw text is no longer needed
-        done.append((file, validated, found))
+
+    def sheet(raw: RawSheet) -> tuple[Validated | None, list[Issue]]:
+        rec = recognise(raw, spec, inputs.columns_for(raw.source.territory_hint))
+        if rec is None:
+            return None, []
+        if not rec.kinds:
+            return None, rec.issues
+        v = validate(rec, spec)
+        rec.release()
+        return v, v.issues
+
+    # the sheets of a workbook two at a time (pyarrow and pandas release the GIL in their
+    # loops): the last workbook read is validated while nothing else is left to do
+    with ThreadPoolExecutor(max_workers=CORES) as pool:
+        for file in reading.results:
+            outcomes = list(pool.map(sheet, file.sheets))
+            validated = [v for v, _ in outcomes if v is not None]
+            found = [i for _, issues in outcomes for i in issues]
+            if not validated and not file.unreadable:
+                found.append(no_table(file))
+            file.sheets = []  # the raw text is no longer needed
+            done.append((file, validated, found))
     done.sort(key=lambda d: d[0].order)
     issues = list(reading.issues)
     issues += [i for file, _, _ in done for i in file.issues]  # reading, then validation
