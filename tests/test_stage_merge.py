@@ -371,3 +371,18 @@ def test_issues_come_in_the_order_of_the_steps_though_two_threads_make_them(spec
         "PARTICIPANT_UNKNOWN",
         "PARTICIPANT_UNKNOWN",
     ]
+
+
+def test_positions_in_finds_each_text_where_get_indexer_does() -> None:
+    """The position of each value in a list of distinct texts, -1 where it is absent, a
+    missing value found where the list has one: positions written by hand."""
+    import pyarrow as pa
+
+    from clausekit.pipeline.reconcile import positions_in
+
+    reference = pd.Index(["T:Lens:7", "a1b2", None, "Hénin"], dtype="string")
+    values = pd.Series(["Hénin", "absent", None, "a1b2", "T:Lens:7", "hénin"], dtype="string")
+    assert positions_in(values, reference).tolist() == [3, -1, 2, 1, 0, -1]
+    stacked = pa.chunked_array([["a1b2"], ["zz", "Hénin"]])  # a stacked Arrow column
+    assert positions_in(stacked, reference).tolist() == [1, -1, 3]
+    assert positions_in(pd.Series([], dtype="string"), reference).tolist() == []

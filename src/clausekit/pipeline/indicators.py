@@ -44,6 +44,7 @@ from clausekit.pipeline.counting import (
     unit_flags,
 )
 from clausekit.pipeline.merge import Dataset
+from clausekit.pipeline.reconcile import positions_in
 from clausekit.rules import metrics
 from clausekit.rules.exits import (
     best_outcome,
@@ -223,7 +224,11 @@ def _people(
     start: str | None,
 ) -> _People:
     persons = coded.persons
-    units = data.people.reindex(persons)
+    at = positions_in(persons, data.people.index)
+    if (at < 0).any():  # (every person of the lines is one of the people)
+        units = data.people.reindex(persons)
+    else:  # as reindex(), the keys looked up by Arrow
+        units = data.people.iloc[at].set_axis(persons)
     flags = unit_flags(units, coded.person, coded, months, settings, start)
     territory_of_op, territories = group_codes(ops.frame[["territory"]])
     line_territory = territory_of_op[coded.op]
@@ -244,8 +249,8 @@ def _local_records(
 ) -> pd.DataFrame:
     """The records of the (territory, person) pairs met in the lines, with their pair code
     (territory code × number of persons + person code) as index."""
-    territory = pd.Index(territories).get_indexer(records.index.get_level_values(0))
-    person = persons.get_indexer(records.index.get_level_values(1))
+    territory = positions_in(records.index.get_level_values(0), pd.Index(territories))
+    person = positions_in(records.index.get_level_values(1), persons)
     known = (territory >= 0) & (person >= 0)
     found = records[known]
     found.index = pd.Index(territory[known] * len(persons) + person[known])

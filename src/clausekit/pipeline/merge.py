@@ -37,6 +37,7 @@ from clausekit.pipeline.reconcile import (
     first_of_each,
     line_people,
     newest_only,
+    positions_in,
     shared_operations,
     sheet_forecasts,
     take,
@@ -256,7 +257,10 @@ def merge(
         data, validated, spec, secret, contract_rules, non_work_pattern, forecast_level
     )
     forecasts, operations, (people, people_by_territory, duplicates), (lines, line_keys) = made
-    missing = line_keys.difference(people.index)
+    if line_keys.hasnans:
+        missing = line_keys.difference(people.index)
+    else:  # as difference(): the keys (distinct) absent from people, sorted
+        missing = line_keys[positions_in(line_keys, people.index) < 0].sort_values()
     people = _add_unlisted(people, missing, spec)
     _report_superseded(data, read_files)
     # only what the indicators use: names never leave this function, and a narrow frame

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clausekit.errors import Issue, make_issue
 from clausekit.pipeline.exportdate import ExportDate
@@ -48,6 +49,20 @@ def codes_of(columns: Sequence[pd.Series]) -> Ints:
         span *= width
     code, _ = pd.factorize(code)  # numbered in the order they first appear
     return code.astype(np.int64, copy=False)
+
+
+def positions_in(values: Any, reference: Any) -> Ints:
+    """``pd.Index(reference).get_indexer(values)`` for text (``reference`` unique; -1 where
+    absent, a missing value matching a missing one), looked up by Arrow: pandas would first
+    turn every value of both into a Python string to hash it."""
+    found = pc.index_in(_text_array(values), value_set=_text_array(reference), skip_nulls=False)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _text_array(values: Any) -> pa.Array:
+    array = values.array if isinstance(values, pd.Index | pd.Series) else values
+    out = pa.array(array, type=pa.string()) if not isinstance(array, pa.Array) else array
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def take(column: pd.Series, positions: Ints) -> pd.Series:
