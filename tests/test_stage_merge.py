@@ -386,3 +386,4 @@ def test_positions_in_finds_each_text_where_get_indexer_does() -> None:
     stacked = pa.chunked_array([["a1b2"], ["zz", "Hénin"]])  # a stacked Arrow column
     assert positions_in(stacked, reference).tolist() == [1, -1, 3]
     assert positions_in(pd.Series([], dtype="string"), reference).tolist() == []
+    assert positions_in(values[:2], pd.RangeIndex(0)).tolist() == [-1, -1]  # no people at all

@@ -55,6 +55,8 @@ def positions_in(values: Any, reference: Any) -> Ints:
     """``pd.Index(reference).get_indexer(values)`` for text (``reference`` unique; -1 where
     absent, a missing value matching a missing one), looked up by Arrow: pandas would first
     turn every value of both into a Python string to hash it."""
+    if not len(reference) or not len(values):  # (an empty index has no text type)
+        return np.full(len(values), -1, dtype=np.int64)
     found = pc.index_in(_text_array(values), value_set=_text_array(reference), skip_nulls=False)
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
