@@ -163,9 +163,10 @@ def _local_key(frame: pd.DataFrame) -> pd.Series:
 def _format_dates(dates: pd.Series, fmt: str) -> pd.Series:
     """``dates.dt.strftime(fmt)`` computed once per distinct date (NA for missing)."""
     codes, uniques = pd.factorize(dates, use_na_sentinel=True)
-    texts = pd.DatetimeIndex(uniques).strftime(fmt).to_numpy(dtype=object)
-    texts = np.append(texts, np.array([None], dtype=object))  # code -1 takes the last: None
-    return pd.Series(texts[codes], index=dates.index, dtype="string")
+    texts = pa.array(pd.DatetimeIndex(uniques).strftime(fmt).to_numpy(dtype=object), pa.string())
+    # spread to the rows by Arrow (code -1: missing), not through a million Python strings
+    spread = texts.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.arrays.ArrowStringArray(spread), index=dates.index)
 
 
 def _company_codes(lines: pd.DataFrame) -> npt.NDArray[np.int64]:
