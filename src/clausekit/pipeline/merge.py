@@ -244,7 +244,7 @@ def merge(
     """Merge all accepted rows into people, lines and operations, in named steps."""
     secret = secret or secrets.token_bytes(32)  # keys live only for this run by default
     dates = export_dates(validated)
-    read_files = {str(f) for v in validated for t in v.tables.values() for f in t["_file"].unique()}
+    read_files = {f for v in validated for t in v.tables.values() for f in _files_of(t)}
     data = _Inputs(
         parts=_stack(validated, "participants"),
         lines=_stack(validated, "contrats"),
@@ -336,18 +336,29 @@ def _forecasts_and_operations(side: _Inputs, forecast_level: str) -> tuple[Forec
 def _report_superseded(data: _Inputs, read_files: set[str]) -> None:
     """Exports none of whose rows is left are set aside; the others that lost rows to a newer
     export say how many (EXPORT_ROWS_SUPERSEDED)."""
-    left = {
-        str(f)
-        for frame in (data.lines, data.parts, data.ops_rows)
-        if "_file" in frame
-        for f in frame["_file"].unique()
-    }
+    left = {f for frame in (data.lines, data.parts, data.ops_rows) for f in _files_of(frame)}
     data.superseded.emptied = set(data.superseded.by) & (read_files - left)
     data.issues += [
         make_issue("EXPORT_ROWS_SUPERSEDED", file=file, count=n, newer=data.superseded.by[file])
         for file, n in data.superseded.per_file().items()
         if file not in data.superseded.emptied
     ]
+
+
+def _files_of(frame: pd.DataFrame) -> set[str]:
+    """The files the rows of ``frame`` come from: one look per sheet where the rows carry
+    their sheet's number (a sheet's rows all come from its file), not a pass over every row."""
+    if "_file" not in frame:
+        return set()
+    if "_sheet_no" in frame:
+        _, first = np.unique(frame["_sheet_no"].to_numpy(), return_index=True)
+        return {str(f) for f in frame["_file"].iloc[first]}
+    if not len(frame):
+        return set()
+    files = frame["_file"]
+    if (files.iloc[0] == files).all():  # one sheet's table
+        return {str(files.iloc[0])}
+    return {str(f) for f in files.unique()}
 
 
 def _assign_territories(data: _Inputs, territories: dict[str, str] | None) -> None:
