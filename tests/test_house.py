@@ -26,6 +26,7 @@ PIPELINE_ORDER = (
     "validate",
     "reconcile",
     "plausible",
+    "identity",
     "merge",
     "counting",
     "indicators",

@@ -387,3 +387,18 @@ def test_positions_in_finds_each_text_where_get_indexer_does() -> None:
     assert positions_in(stacked, reference).tolist() == [1, -1, 3]
     assert positions_in(pd.Series([], dtype="string"), reference).tolist() == []
     assert positions_in(values[:2], pd.RangeIndex(0)).tolist() == [-1, -1]  # no people at all
+
+
+@pytest.mark.parametrize("size", [0, 1, 32, 64, 65, 200])
+def test_person_key_hash_is_hmac_sha256_for_keys_of_any_length(size: int) -> None:
+    """The keyed hash with its padded blocks hashed once gives the digests of the standard
+    library's HMAC-SHA256 (the oracle), for secrets shorter, as long as and longer than
+    SHA-256's 64-byte block, on empty, accented and long messages."""
+    import hmac
+
+    from clausekit.pipeline.identity import hmac_sha256
+
+    secret = bytes(range(256))[:size] if size <= 256 else b""
+    keyed = hmac_sha256(secret)
+    for message in (b"", b"dupont|jean|1990-01-02", "hénin|zoé|".encode(), b"x" * 300):
+        assert keyed(message) == hmac.new(secret, message, "sha256").hexdigest()

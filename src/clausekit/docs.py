@@ -143,6 +143,10 @@ LAYOUT: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
             ),
             ("pipeline/plausible", "4b · dates de naissance et heures mensuelles invraisemblables"),
             (
+                "pipeline/identity",
+                "4c · la clé d'une personne : empreinte HMAC du nom, du prénom et de la naissance",
+            ),
+            (
                 "pipeline/merge",
                 "4 · fusion des territoires, provenance, identification des personnes",
             ),

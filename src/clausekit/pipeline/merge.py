@@ -9,7 +9,6 @@ identifies a person.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from clausekit.errors import Issue, make_issue
 from clausekit.options import CORES
 from clausekit.parse import normalise_text
 from clausekit.pipeline.exportdate import ExportDate, export_date
+from clausekit.pipeline.identity import format_dates, local_key, person_keys
 from clausekit.pipeline.plausible import age_on as age_on  # indicators' ages
 from clausekit.pipeline.plausible import check_birth_dates, check_month_hours
 from clausekit.pipeline.reconcile import (
@@ -120,53 +120,6 @@ def _territory(frame: pd.DataFrame, territories: dict[str, str] | None) -> pd.Se
     if "territoire" in frame:
         return frame["territoire"].fillna(hint).astype("string")
     return hint.astype("string")
-
-
-def person_keys(frame: pd.DataFrame, secret: bytes) -> pd.Series:
-    """HMAC-SHA256 of normalised name|first name|birth date; NA when one of them is missing."""
-    parts = pd.DataFrame(
-        {
-            "nom": normalise_text(frame["nom"].astype("string")) if "nom" in frame else pd.NA,
-            "prenom": normalise_text(frame["prenom"].astype("string"))
-            if "prenom" in frame
-            else pd.NA,
-            "naissance": _format_dates(frame["date_naissance"], "%Y-%m-%d")
-            if "date_naissance" in frame
-            else pd.NA,
-        },
-        index=frame.index,
-    )
-    complete = parts.notna().all(axis=1) & (parts["nom"] != "")
-    joined = (
-        parts["nom"].astype("string")
-        + "|"
-        + parts["prenom"].astype("string")
-        + "|"
-        + parts["naissance"].astype("string")
-    )
-    codes, uniques = pd.factorize(joined[complete])
-    digests = [
-        hmac.digest(secret, u.encode("utf-8"), "sha256").hex()[:24]
-        for u in np.asarray(uniques, dtype=object).tolist()
-    ]
-    keys = np.full(len(frame), None, dtype=object)
-    keys[complete.to_numpy(dtype=bool)] = np.asarray(digests, dtype=object)[codes]
-    return pd.Series(keys, index=frame.index, dtype="string")
-
-
-def _local_key(frame: pd.DataFrame) -> pd.Series:
-    return ("T:" + frame["territory"].astype("string") + ":" + frame["participant_id"]).astype(
-        "string"
-    )
-
-
-def _format_dates(dates: pd.Series, fmt: str) -> pd.Series:
-    """``dates.dt.strftime(fmt)`` computed once per distinct date (NA for missing)."""
-    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
-    texts = pa.array(pd.DatetimeIndex(uniques).strftime(fmt).to_numpy(dtype=object), pa.string())
-    # spread to the rows by Arrow (code -1: missing), not through a million Python strings
-    spread = texts.take(pa.array(codes, mask=codes < 0))
-    return pd.Series(pd.arrays.ArrowStringArray(spread), index=dates.index)
 
 
 def _company_codes(lines: pd.DataFrame) -> npt.NDArray[np.int64]:
@@ -393,7 +346,7 @@ def _align_zeros(data: _Inputs) -> None:
 def _prepare_lines(data: _Inputs) -> None:
     """Month worked, hours and contract identity of each line."""
     lines = data.lines
-    start_month = _format_dates(lines["date_debut"], "%Y-%m")
+    start_month = format_dates(lines["date_debut"], "%Y-%m")
     lines["month"] = lines["mois"].astype("string").fillna(start_month)
     lines["hours"] = pd.to_numeric(lines["heures_realisees"]).fillna(0.0).astype("float64")
     # a contract: its id within the territory, else its participant, operation and start
@@ -453,7 +406,7 @@ def _people(
     # a denormalised sheet repeats its participant on every hours line: one row per distinct
     # record is enough for everything below (first rows kept, in order)
     parts = data.parts = distinct_rows(parts, [*PERSON_RECORD, *pub_cols])
-    parts["person_key"] = person_keys(parts, secret).fillna(_local_key(parts))
+    parts["person_key"] = person_keys(parts, secret).fillna(local_key(parts))
     # within a territory the id identifies the person: first identity wins
     ident = parts.drop_duplicates(["territory", "participant_id"], keep="first")
     conflicts = parts.groupby(["territory", "participant_id"])["person_key"].nunique()
@@ -563,7 +516,7 @@ def _finish_lines(
         for _, row in firsts.head(1000).iterrows():
             data.issues.append(at_row("PARTICIPANT_UNKNOWN", row, value=str(row["participant_id"])))
     if unknown.any():
-        person_key[unknown] = _local_key(lines[unknown])
+        person_key[unknown] = local_key(lines[unknown])
     lines["person_key"] = person_key.astype("string")
     rules = contract_rules or load_contract_rules()
     kinds, distinct_kinds = pd.factorize(lines["type_contrat"].astype("string"))
