@@ -4,8 +4,8 @@ A person is known across territories by a keyed hash (HMAC-SHA256, truncated to 
 digits) of their normalised name, first name and birth date, with a secret that either lives
 only for the run or comes from the configuration (a variable or a file: then the same person
 keeps the same key from one run to the next). Where a record lacks one of the three, the key
-is local: its territory and participant id. Names and birth dates go no further than this
-module's input.
+is local: its territory and participant id. The key is all that leaves this module of a
+name (the merge then drops the name columns; birth dates stay, for ages, never written out).
 """
 
 from __future__ import annotations
