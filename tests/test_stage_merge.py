@@ -402,3 +402,25 @@ def test_person_key_hash_is_hmac_sha256_for_keys_of_any_length(size: int) -> Non
     keyed = hmac_sha256(secret)
     for message in (b"", b"dupont|jean|1990-01-02", "hénin|zoé|".encode(), b"x" * 300):
         assert keyed(message) == hmac.new(secret, message, "sha256").hexdigest()
+
+
+def test_earliest_date_per_unit_leaves_missing_dates_out() -> None:
+    """The earliest date of each unit, worked out by hand: a missing date never wins, a unit
+    with only missing dates (or none at all) has none; the unit of the dates is kept."""
+    import numpy as np
+
+    from clausekit.pipeline.reconcile import earliest
+
+    dates = np.array(
+        ["2001-05-02", "NaT", "1999-12-31", "NaT", "2010-01-01", "2000-01-01"],
+        dtype="datetime64[s]",
+    )
+    unit = np.array([0, 0, 0, 1, 2, 2])
+    out = earliest(dates, unit, 4)
+    assert out.dtype == np.dtype("datetime64[s]")
+    assert [None if np.isnat(d) else str(d)[:10] for d in out] == [
+        "1999-12-31",
+        None,
+        "2000-01-01",
+        None,
+    ]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from clausekit.parse import normalise_text
 from clausekit.pipeline.merge import Dataset, age_on
+from clausekit.pipeline.reconcile import earliest
 from clausekit.rules import metrics
 from clausekit.rules.programmes import OTHER_PROGRAMME, programmes
 from clausekit.rules.schemas import Spec
@@ -321,7 +322,7 @@ def _age_reference(
     worked = coded.hours > 0
     starts = np.asarray(coded.column("date_debut")[worked], dtype="datetime64[s]")
     # the earliest start of each unit's worked lines (NaT: none dated)
-    reference = _earliest(starts, unit[worked], n)
+    reference = earliest(starts, unit[worked], n)
     # else the first month it worked
     dated = worked & (coded.month >= 0)
     first_month = np.full(n, len(months), dtype=np.int64)
@@ -330,17 +331,6 @@ def _age_reference(
     by_month = np.isnat(reference) & (first_month < len(months))
     reference[by_month] = month_starts[first_month[by_month]]
     return pd.Series(reference)
-
-
-def _earliest(dates: npt.NDArray[np.datetime64], unit: Ints, n: int) -> npt.NDArray[np.datetime64]:
-    """The earliest of ``dates`` (missing ones left out) of each of the ``n`` units."""
-    latest = np.iinfo(np.int64).max
-    earliest = np.full(n, latest, dtype=np.int64)
-    present = ~np.isnat(dates)
-    np.minimum.at(earliest, unit[present], dates[present].view(np.int64))
-    out = earliest.view("datetime64[s]").copy()
-    out[earliest == latest] = np.datetime64("NaT")
-    return out
 
 
 # --------------------------------------------------------------------------- tables

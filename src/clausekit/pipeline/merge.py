@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,7 @@ from clausekit.pipeline.reconcile import (
     canonical_ids,
     codes_of,
     distinct_rows,
+    earliest,
     export_ranks,
     first_of_each,
     line_people,
@@ -445,8 +447,15 @@ def _flags(parts: pd.DataFrame, pub_cols: list[str]) -> tuple[pd.DataFrame, pd.D
     values = parts[[*pub_cols, "date_naissance"]].reset_index(drop=True)
 
     def reduce(group: npt.NDArray[np.int64]) -> pd.DataFrame:
-        grouped = values.groupby(group)
-        return grouped[pub_cols].any().join(grouped["date_naissance"].min())
+        """``values.groupby(group)``: any flag, earliest birth date (sorted by group)."""
+        groups, dense = np.unique(group, return_inverse=True)
+        reduced: dict[str, Any] = {
+            c: np.bincount(dense, values[c].to_numpy(bool, na_value=False), len(groups)) > 0
+            for c in pub_cols
+        }
+        births = values["date_naissance"].to_numpy()
+        reduced["date_naissance"] = earliest(births, dense, len(groups))
+        return pd.DataFrame(reduced, index=groups)
 
     people = reduce(key)
     people.index = pd.Index(keys, name="person_key")[people.index]

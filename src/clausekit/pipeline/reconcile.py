@@ -67,6 +67,18 @@ def _text_array(values: Any) -> pa.Array:
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
+def earliest(dates: npt.NDArray[np.datetime64], unit: Ints, n: int) -> npt.NDArray[np.datetime64]:
+    """The earliest of ``dates`` (missing ones left out, NaT where none) of each of the ``n``
+    units numbered by ``unit``: a ``groupby(unit).min()`` without the groupby."""
+    latest = np.iinfo(np.int64).max
+    least = np.full(n, latest, dtype=np.int64)
+    present = ~np.isnat(dates)
+    np.minimum.at(least, unit[present], dates[present].view(np.int64))
+    out = least.view(dates.dtype).copy()
+    out[least == latest] = np.datetime64("NaT")
+    return out
+
+
 def take(column: pd.Series, positions: Ints) -> pd.Series:
     """``column.iloc[positions]``, renumbered from 0. An Arrow column of several chunks (the
     sheets, stacked) is taken chunk by chunk: pyarrow's own take first concatenates every
