@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from clausekit.errors import Issue
-from clausekit.pipeline.reconcile import at_row, codes_of, hours_text
+from clausekit.pipeline.reconcile import at_row, codes_of, earliest, hours_text
 from clausekit.pipeline.validate import Validated
 
 AGE_BOUNDS = (15, 80)  # a plausible age at the first contract, in years
@@ -61,8 +61,10 @@ def check_birth_dates(
     pair = np.where(both[0].notna() & both[1].notna(), codes_of(both), -1)
     part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
     known = line_pair >= 0
-    first = pd.Series(start.to_numpy()[known]).groupby(line_pair[known]).min()
-    reference = first.reindex(part_pair).to_numpy(dtype="datetime64[s]")
+    # each person's first start (NaT: no dated line), read at each participant row
+    persons = int(pair.max(initial=-1)) + 1
+    first = earliest(start.to_numpy(dtype="datetime64[s]")[known], line_pair[known], persons)
+    reference = np.where(part_pair >= 0, first[np.maximum(part_pair, 0)], np.datetime64("NaT"))
     birth = parts["date_naissance"].astype("datetime64[s]")
     age = age_on(birth, pd.Series(reference, index=parts.index, dtype="datetime64[s]"))
     low, high = AGE_BOUNDS
