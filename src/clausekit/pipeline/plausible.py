@@ -62,7 +62,7 @@ def check_birth_dates(
     part_pair, line_pair = pair[: len(parts)], pair[len(parts) :]
     known = line_pair >= 0
     # each person's first start (NaT: no dated line), read at each participant row
-    persons = int(pair.max(initial=-1)) + 1
+    persons = int(pair.max(initial=0)) + 1  # at least one slot: -1 reads it, then NaT
     first = earliest(start.to_numpy(dtype="datetime64[s]")[known], line_pair[known], persons)
     reference = np.where(part_pair >= 0, first[np.maximum(part_pair, 0)], np.datetime64("NaT"))
     birth = parts["date_naissance"].astype("datetime64[s]")
