@@ -424,3 +424,43 @@ def test_earliest_date_per_unit_leaves_missing_dates_out() -> None:
         "2000-01-01",
         None,
     ]
+
+
+def test_duplicate_ids_listed_by_territory_then_id_at_their_first_row() -> None:
+    """Ids that name two persons within one territory, worked out by hand: (Lens, P2) and
+    (Arras, P1) and (Lens, P1) have two keys each, (Lens, P3) one key on two rows, a row
+    without id or without key names nobody; listed Arras/P1, Lens/P1, Lens/P2, each at the
+    first row of its id."""
+    from clausekit.pipeline.merge import duplicate_ids
+
+    rows = [  # territory, id, key, spreadsheet row
+        ("Lens", "P2", "k1", 2),
+        ("Lens", "P1", "k2", 3),
+        ("Arras", "P1", "k3", 4),
+        ("Lens", "P2", "k4", 5),
+        ("Lens", "P3", "k5", 6),
+        ("Lens", "P3", "k5", 7),
+        ("Arras", "P1", "k6", 8),
+        ("Lens", "P1", "k7", 9),
+        ("Lens", None, "k8", 10),
+        ("Lens", None, "k9", 11),
+        ("Lens", "P4", None, 12),
+        ("Lens", "P4", "k10", 13),
+    ]
+    parts = pd.DataFrame(
+        {
+            "territory": pd.Series([r[0] for r in rows], dtype="string"),
+            "participant_id": pd.Series([r[1] for r in rows], dtype="string"),
+            "person_key": pd.Series([r[2] for r in rows], dtype="string"),
+            "_file": "export.xlsx",
+            "_sheet": "Participants",
+            "_row": [r[3] for r in rows],
+        }
+    )
+    found = duplicate_ids(parts)
+    assert [(i.code, i.row, i.value) for i in found] == [
+        ("PARTICIPANT_DUPLICATE_ID", 4, "P1"),
+        ("PARTICIPANT_DUPLICATE_ID", 3, "P1"),
+        ("PARTICIPANT_DUPLICATE_ID", 2, "P2"),
+    ]
+    assert [i.sheet for i in found] == ["Participants"] * 3
