@@ -464,3 +464,34 @@ def test_duplicate_ids_listed_by_territory_then_id_at_their_first_row() -> None:
         ("PARTICIPANT_DUPLICATE_ID", 2, "P2"),
     ]
     assert [i.sheet for i in found] == ["Participants"] * 3
+
+
+def test_forecast_of_an_operation_comes_from_the_newest_export_holding_it(spec: Spec) -> None:
+    """Last month's export had one contract on OP1 (100 h on each of its lines: read as the
+    operation's own forecast); this month's has two contracts with 100 and 60 h (read by
+    contract). The newest export gives the operation's forecast: 100 + 60 = 160 h, not the
+    older 100 h, and not 100 + 100 + 60."""
+    old = sheet(
+        spec,
+        [
+            WITH_FORECAST,
+            ["P1", "C1", "OP1", "04/2025", "20", "100"],
+            ["P1", "C1", "OP1", "05/2025", "10", "100"],
+        ],
+        OLD,
+        "Heures",
+    )
+    new = sheet(
+        spec,
+        [
+            WITH_FORECAST,
+            ["P1", "C1", "OP1", "04/2025", "20", "100"],
+            ["P1", "C1", "OP1", "05/2025", "12", "100"],
+            ["P2", "C2", "OP1", "06/2025", "8", "60"],
+        ],
+        NEW,
+        "Heures",
+    )
+    data = merged(spec, old, new)
+    assert data.forecast_levels == {(OLD, "Heures"): "operation", (NEW, "Heures"): "contract"}
+    assert data.operations.set_index("operation_id")["hours_forecast"].to_dict() == {"OP1": 160.0}
