@@ -391,17 +391,15 @@ def sheet_forecasts(
     # an operation's forecast comes from the newest export that holds it, whatever the level
     # each export gives (an older export with one contract per operation reads as the
     # operation level); within that export, the operation level is the operation's own
-    rank = np.array([ranks.get(str(f), -1) for f in items["_file"]], dtype=np.int64)
+    file_codes, files = pd.factorize(items["_file"].astype("string"), use_na_sentinel=False)
+    rank = np.array([ranks.get(str(f), -1) for f in files], dtype=np.int64)[file_codes]
     newest = np.full(int(op.max(initial=-1)) + 1, -1, dtype=np.int64)
     np.maximum.at(newest, op, rank)
     in_newest = rank == newest[op]
     op_level = (items["contract"] < 0).to_numpy() & in_newest
     has_op_level = np.zeros(len(newest), dtype=bool)
     has_op_level[op[op_level]] = True
-    items = items[in_newest & (op_level | ~has_op_level[op])].reset_index(drop=True)
-    ops = canonical_ids(items["operation_id"])
-    keep = newest_only([items["territory"], ops, items["contract"]], items, ranks, Superseded())
-    found.items = items[keep].reset_index(drop=True)
+    found.items = items[in_newest & (op_level | ~has_op_level[op])].reset_index(drop=True)
     return found
 
 
